@@ -1,0 +1,148 @@
+"""
+The people every test can use, playing the roles of the product:
+
+- ``alice``: account manager in team North;  ``bob``: her teammate;
+- ``charlie``: account manager in team South (the outsider for North's customers);
+- ``maria``: manager of North and South;  ``admin``: superuser;  ``nobody``: in no team.
+"""
+
+import pytest
+from django.conf import settings
+
+from customers.tests.factories import TeamFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+def require_or_skip(reason):
+    """Fail when services are required (CI), skip otherwise."""
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", first_name="Alice", last_name="Archer")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", first_name="Bob", last_name="Baker")
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie", first_name="Charlie", last_name="Chen")
+
+
+@pytest.fixture
+def maria(db):
+    return UserFactory(username="maria", first_name="Maria", last_name="Manager")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def north(alice, bob, maria):
+    return TeamFactory(name="North", members=[alice, bob], managers=[maria])
+
+
+@pytest.fixture
+def south(charlie, maria):
+    return TeamFactory(name="South", members=[charlie], managers=[maria])
+
+
+@pytest.fixture
+def mail_locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def _redis_broker_reachable(url):
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """
+    A real Celery worker, in its own process, on the Redis broker and the test database.
+
+    Needs PostgreSQL (the worker must see what the tests commit) and Redis. Tests that use it
+    need ``transactional_db`` so their writes are committed and visible to the worker.
+    """
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from retention.celery import app
+
+    broker = settings.CELERY_BROKER_URL
+    if connection.vendor != "postgresql":
+        require_or_skip("a real worker needs DATABASE_URL on PostgreSQL")
+    if not broker.startswith("redis://") or not _redis_broker_reachable(broker):
+        require_or_skip("a real worker needs CELERY_BROKER_URL on a reachable Redis")
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    app.control.purge()  # nothing left over from an earlier run
+    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "retention", "worker", "--pool=solo",
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parent,
+        env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
+             "CONN_MAX_AGE": "0"},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in Path(log.name).read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the Celery worker did not start:\n" + Path(log.name).read_text())
+        time.sleep(0.2)
+    process.log_path = log.name
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(condition, timeout=30, interval=0.2):
+    """Poll until ``condition()`` is truthy; False when the time runs out."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())

@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from .models import Contact, Customer, CustomerChange, KeyDate, Purchase, Tag, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "automated_checkins"]
+    filter_horizontal = ["members", "managers"]
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "role", "email", "phone", "is_primary", "unsubscribed_at"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "team", "owner", "next_checkin_due", "archived_at"]
+    list_filter = ["status", "team"]
+    list_select_related = ["team", "owner"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["owner", "referred_by"]
+    readonly_fields = ["last_contacted_at", "next_checkin_due", "lifetime_value",
+                       "value_last_12_months", "version", "created_at", "updated_at"]
+    inlines = [ContactInline]
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "email", "unsubscribed_at"]
+    search_fields = ["name", "email"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(KeyDate)
+class KeyDateAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "date", "recurrence"]
+    raw_id_fields = ["customer", "contact"]
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(admin.ModelAdmin):
+    list_display = ["customer", "date", "amount", "description"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerChange)
+class CustomerChangeAdmin(admin.ModelAdmin):
+    list_display = ["customer", "field", "user", "changed_at"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False

@@ -1,0 +1,42 @@
+"""Run now, in this process, the scans the scheduler runs: for a given local date, or today."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Customer
+from touchpoints.services import checkin_due_batches, checkin_followups_create
+
+
+def iso_date(value):
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Run the retention program's daily scans now (today in each customer's time zone by default)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", type=str, help="the local date to run for, YYYY-MM-DD")
+        parser.add_argument("--dry-run", action="store_true", help="list what is due, change nothing")
+
+    def handle(self, *args, date=None, dry_run=False, **options):
+        on_date = iso_date(date) if date else None
+        due = opened = 0
+        for local_date, customer_ids in checkin_due_batches(on_date=on_date):
+            due += len(customer_ids)
+            if dry_run:
+                for pk, name, due_on in (
+                    Customer.objects.filter(pk__in=customer_ids).order_by("pk")
+                    .values_list("pk", "name", "next_checkin_due")
+                ):
+                    self.stdout.write(f"check-in due  customer {pk}  {name}  (due {due_on}, "
+                                      f"local date {local_date})")
+            else:
+                opened += checkin_followups_create(customer_ids=customer_ids, on_date=local_date)
+        if dry_run:
+            self.stdout.write(f"{due} check-in follow-up(s) would be opened; nothing was changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"check-ins: {opened} follow-up(s) opened."))

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from customers import views as customer_views
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
+    path("healthz", views.healthz, name="healthz"),
+    path("today/", views.today, name="today"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("customers/", include("customers.urls")),
+    path("touchpoints/", include("touchpoints.urls")),
+    path("u/<str:token>/", customer_views.unsubscribe, name="unsubscribe"),
+    path("", include("surveys.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Retention administration"
+admin.site.site_title = "Retention admin"
