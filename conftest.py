@@ -18,6 +18,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Real hashing costs ~0.3 s a user; tests need none of its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def require_or_skip(reason):
     """Fail when services are required (CI), skip otherwise."""
     if settings.REQUIRE_SERVICES:

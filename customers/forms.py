@@ -114,7 +114,7 @@ class CustomerForm(forms.ModelForm):
         return value
 
     def clean_external_id(self):
-        return self.cleaned_data["external_id"].strip() or None
+        return (self.cleaned_data["external_id"] or "").strip() or None
 
     def clean_tags(self):
         return split_tags(self.cleaned_data["tags"])

@@ -1,0 +1,102 @@
+"""``manage.py seed_demo``: demo users who can log in, a believable book, and safe to run twice."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F, Max, Q, Sum
+from django.test import Client
+from django.utils import timezone
+
+from customers.models import Contact, Customer, Purchase, Team
+from surveys.models import Invitation, Response
+from touchpoints.models import FollowUp, Touchpoint
+
+DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    # Nine logins per test with the production hasher would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(**options):
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def counts():
+    return {model.__name__: model.objects.count()
+            for model in (Customer, Contact, Touchpoint, Purchase, FollowUp, Invitation, Response,
+                          Team)}
+
+
+def can_log_in(username, password):
+    return Client().login(username=username, password=password)
+
+
+def test_it_creates_demo_users_who_can_log_in_and_a_book_of_customers(settings):
+    output = seed()
+
+    for username in DEMO_USERNAMES:
+        assert can_log_in(username, "retention-demo"), username
+        assert username in output
+    assert f"{settings.SITE_URL}/accounts/login/" in output
+
+    assert 250 <= Customer.objects.count() <= 350
+    assert Contact.objects.count() >= Customer.objects.count()
+    assert Touchpoint.objects.count() >= 10 * Customer.objects.in_program().count()
+    assert Purchase.objects.exists()
+    assert Response.objects.exists()
+    assert Invitation.objects.filter(answered_at__isnull=True,
+                                     expires_at__gt=timezone.now()).exists()
+    # Every customer's owner works in the customer's team.
+    assert not Customer.objects.exclude(owner__teams=F("team")).exists()
+
+
+def test_it_keeps_the_denormalized_fields_consistent_and_opens_checkins_for_the_overdue():
+    seed()
+
+    # Two aggregates over two joins would multiply each other: one query each.
+    latest = dict(Customer.objects.annotate(latest=Max(
+        "touchpoints__happened_at", filter=Q(touchpoints__kind__in=Touchpoint.CONTACT_KINDS)
+    )).values_list("pk", "latest"))
+    totals = dict(Customer.objects.annotate(total=Sum("purchases__amount"))
+                  .values_list("pk", "total"))
+    for customer in Customer.objects.all():
+        assert customer.last_contacted_at == latest[customer.pk]
+        assert customer.next_checkin_due == customer.compute_next_checkin_due()
+        assert customer.lifetime_value == (totals[customer.pk] or 0)
+
+    today = timezone.localdate()
+    in_program = Customer.objects.in_program()
+    due = in_program.filter(next_checkin_due__lte=today)
+    assert 0.15 <= due.count() / in_program.count() <= 0.5
+    open_checkins = FollowUp.objects.open().filter(kind=FollowUp.Kind.CHECKIN)
+    assert set(open_checkins.values_list("customer", flat=True)) == set(
+        due.values_list("pk", flat=True))
+
+
+def test_it_does_not_duplicate_anything_when_run_twice():
+    seed()
+    before = counts()
+
+    output = seed()
+
+    assert counts() == before
+    assert "already present" in output
+
+
+def test_it_sets_the_password_given_on_every_run():
+    seed(password="first-secret-1")
+    assert can_log_in("am1", "first-secret-1")
+
+    seed(password="second-secret-2")
+
+    for username in DEMO_USERNAMES:
+        assert can_log_in(username, "second-secret-2"), username
+        assert not can_log_in(username, "first-secret-1"), username
