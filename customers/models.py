@@ -356,3 +356,49 @@ class CustomerChange(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value!r} → {self.new_value!r}"
+
+
+class CustomerImport(models.Model):
+    """An uploaded CSV: checked first (the preview), imported whole or not at all on confirmation."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "Checked"
+        REJECTED = "rejected", "Has problems"
+        IMPORTED = "imported", "Imported"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500, help_text="The upload, kept until imported.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKED)
+    row_count = models.PositiveIntegerField(default=0)
+    create_count = models.PositiveIntegerField(default=0)
+    update_count = models.PositiveIntegerField(default=0)
+    problems = models.TextField(blank=True, help_text="One problem a line: row N: COLUMN: message")
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+
+class ExportLog(models.Model):
+    """Who exported customers, when, how many, and with which filters."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+    filters = models.CharField(max_length=1000, blank=True)
+    source = models.CharField(max_length=20, default="web", help_text="web or command")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.row_count} rows by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,9 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,6 +11,7 @@ from retention.pagination import paginate
 from .access import customer_for_user, object_for_user, visible_customers
 from .forms import ContactForm, CustomerForm
 from .models import Contact, Customer, Team
+from .selectors import customer_search
 from .services import (
     StaleEdit,
     contact_save,
@@ -23,55 +22,22 @@ from .services import (
     customer_update,
 )
 
-SORTS = {
-    "name": ["name", "pk"],
-    "-name": ["-name", "-pk"],
-    "last_contact": ["last_contacted_at", "pk"],
-    "-last_contact": ["-last_contacted_at", "-pk"],
-    "due": ["next_checkin_due", "pk"],
-}
-
-
 def customer_list(request):
-    customers = visible_customers(request.user)
-    archived = request.GET.get("archived") == "1"
-    customers = customers.filter(archived_at__isnull=not archived)
-
-    query = request.GET.get("q", "").strip()
-    if query:
-        matching_contacts = Contact.objects.filter(customer=OuterRef("pk")).filter(
-            Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
-        )
-        customers = customers.filter(
-            Q(name__icontains=query) | Q(external_id=query) | Exists(matching_contacts)
-        )
-    status = request.GET.get("status", "")
-    if status in Customer.Status.values:
-        customers = customers.filter(status=status)
-    team = request.GET.get("team", "")
-    if team.isdigit():
-        customers = customers.filter(team_id=int(team))
-    if request.GET.get("mine") == "1":
-        customers = customers.filter(owner=request.user)
-    if request.GET.get("due") == "1":
-        customers = customers.filter(next_checkin_due__lte=timezone.localdate())
-
-    sort = request.GET.get("sort", "name")
-    customers = customers.order_by(*SORTS.get(sort, SORTS["name"]))
-    page = paginate(customers.select_related("owner", "team"), request.GET.get("page"))
-
-    params = request.GET.copy()
-    params.pop("page", None)
+    params = request.GET
+    customers = customer_search(user=request.user, params=params)
+    page = paginate(customers.select_related("owner", "team"), params.get("page"))
+    querystring = params.copy()
+    querystring.pop("page", None)
     return render(request, "customers/list.html", {
         "page": page,
-        "query": query,
-        "status": status,
-        "sort": sort,
-        "archived": archived,
+        "query": params.get("q", "").strip(),
+        "status": params.get("status", ""),
+        "sort": params.get("sort", "name"),
+        "archived": params.get("archived") == "1",
         "statuses": Customer.Status.choices,
         "teams": Team.objects.visible_to(request.user),
-        "selected_team": team,
-        "querystring": params.urlencode(),
+        "selected_team": params.get("team", ""),
+        "querystring": querystring.urlencode(),
     })
 
 

@@ -209,5 +209,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# The installation's one currency for purchases and lifetime value (ISO 4217 code).
+CURRENCY = env.str("CURRENCY", default="EUR")
+# Customer imports: the most an uploaded CSV may weigh; uploads are kept here until imported.
+CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORTS_DIR = VAR_DIR / "imports"
+
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
