@@ -19,13 +19,21 @@ def count_queries(action):
 
 def form_data(customer, **overrides):
     data = {
-        "name": customer.name, "status": customer.status, "churn_reason": customer.churn_reason,
+        "name": customer.name,
+        "status": customer.status,
+        "churn_reason": customer.churn_reason,
         "customer_since": customer.customer_since.isoformat() if customer.customer_since else "",
-        "owner": customer.owner_id or "", "team": customer.team_id, "timezone": customer.timezone,
-        "cadence_days": customer.cadence_days, "cadence_max_days": customer.cadence_max_days,
+        "owner": customer.owner_id or "",
+        "team": customer.team_id,
+        "timezone": customer.timezone,
+        "cadence_days": customer.cadence_days,
+        "cadence_max_days": customer.cadence_max_days,
         "allow_automated_checkins": "on" if customer.allow_automated_checkins else "",
-        "source": customer.source, "external_id": customer.external_id or "",
-        "needs": customer.needs, "interests": customer.interests, "tags": "",
+        "source": customer.source,
+        "external_id": customer.external_id or "",
+        "needs": customer.needs,
+        "interests": customer.interests,
+        "tags": "",
         "version": customer.version,
     }
     data.update(overrides)
@@ -34,10 +42,18 @@ def form_data(customer, **overrides):
 
 def test_it_creates_a_customer_owned_by_its_creator(client, alice, north):
     client.force_login(alice)
-    response = client.post("/customers/new/", {
-        "name": "Acme Ltd", "status": "active", "team": north.pk, "timezone": "Europe/Berlin",
-        "cadence_days": 30, "cadence_max_days": 45, "tags": "vip; Enterprise, vip",
-    })
+    response = client.post(
+        "/customers/new/",
+        {
+            "name": "Acme Ltd",
+            "status": "active",
+            "team": north.pk,
+            "timezone": "Europe/Berlin",
+            "cadence_days": 30,
+            "cadence_max_days": 45,
+            "tags": "vip; Enterprise, vip",
+        },
+    )
     customer = Customer.objects.get(name="Acme Ltd")
     assert response.status_code == 302 and response["Location"] == customer.get_absolute_url()
     assert customer.owner == alice
@@ -46,12 +62,15 @@ def test_it_creates_a_customer_owned_by_its_creator(client, alice, north):
     assert customer.changes.filter(field="created").exists()
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"name": ""}, "name", "This field is required"),
-    ({"timezone": "Mars/Olympus"}, "timezone", "Not a known time zone"),
-    ({"cadence_days": 60, "cadence_max_days": 30}, "cadence_max_days", "at least the check-in cadence"),
-    ({"status": "churned"}, "churn_reason", "Say why the customer churned"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"name": ""}, "name", "This field is required"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "Not a known time zone"),
+        ({"cadence_days": 60, "cadence_max_days": 30}, "cadence_max_days", "at least the check-in cadence"),
+        ({"status": "churned"}, "churn_reason", "Say why the customer churned"),
+    ],
+)
 def test_it_refuses_bad_input_with_a_clear_message(client, alice, north, overrides, field, message):
     client.force_login(alice)
     customer = CustomerFactory(team=north, owner=alice, name="Acme Ltd")
@@ -73,13 +92,18 @@ def test_an_owner_outside_the_team_is_refused(client, alice, charlie, north, sou
 def test_an_edit_records_history_and_only_changed_fields(client, alice, north):
     client.force_login(alice)
     customer = CustomerFactory(team=north, owner=alice, name="Acme Ltd")
-    client.post(f"/customers/{customer.pk}/edit/", form_data(customer, name="Acme GmbH",
-                                                              cadence_days=14, cadence_max_days=20))
+    client.post(
+        f"/customers/{customer.pk}/edit/",
+        form_data(customer, name="Acme GmbH", cadence_days=14, cadence_max_days=20),
+    )
     customer.refresh_from_db()
     assert customer.name == "Acme GmbH" and customer.version == 2
     changes = {c.field: (c.old_value, c.new_value) for c in CustomerChange.objects.filter(customer=customer)}
-    assert changes == {"name": ("Acme Ltd", "Acme GmbH"), "cadence_days": ("30", "14"),
-                       "cadence_max_days": ("45", "20")}
+    assert changes == {
+        "name": ("Acme Ltd", "Acme GmbH"),
+        "cadence_days": ("30", "14"),
+        "cadence_max_days": ("45", "20"),
+    }
     assert customer.next_checkin_due == customer.customer_since + datetime.timedelta(days=14)
 
 
@@ -102,6 +126,7 @@ def test_a_stale_edit_is_refused_and_overwrites_nothing(client, alice, bob, nort
 def test_archive_takes_a_customer_out_of_the_list_and_restore_brings_it_back(client, alice, north):
     client.force_login(alice)
     customer = CustomerFactory(team=north, owner=alice, name="Acme Ltd")
+
     def listed(url):
         return [c.name for c in client.get(url).context["page"]]
 
@@ -112,7 +137,10 @@ def test_archive_takes_a_customer_out_of_the_list_and_restore_brings_it_back(cli
 
     client.post(f"/customers/{customer.pk}/restore/")
     assert listed("/customers/") == ["Acme Ltd"]
-    assert list(customer.changes.values_list("field", "new_value")) == [("archived", "no"), ("archived", "yes")]
+    assert list(customer.changes.values_list("field", "new_value")) == [
+        ("archived", "no"),
+        ("archived", "yes"),
+    ]
 
 
 def test_archive_needs_a_post(client, alice, north):
@@ -123,15 +151,26 @@ def test_archive_needs_a_post(client, alice, north):
     assert customer.archived_at is None
 
 
-@pytest.mark.parametrize("birthday, stored", [
-    ("1980-02-29", (1980, 2, 29)), ("--03-14", (None, 3, 14)), ("", (None, None, None)),
-])
+@pytest.mark.parametrize(
+    "birthday, stored",
+    [
+        ("1980-02-29", (1980, 2, 29)),
+        ("--03-14", (None, 3, 14)),
+        ("", (None, None, None)),
+    ],
+)
 def test_a_contact_keeps_a_birthday_with_or_without_its_year(client, alice, north, birthday, stored):
     client.force_login(alice)
     customer = CustomerFactory(team=north, owner=alice)
-    response = client.post(f"/customers/{customer.pk}/contacts/new/", {
-        "name": "Dana Doe", "email": "dana@example.com", "birthday": birthday, "is_primary": "on",
-    })
+    response = client.post(
+        f"/customers/{customer.pk}/contacts/new/",
+        {
+            "name": "Dana Doe",
+            "email": "dana@example.com",
+            "birthday": birthday,
+            "is_primary": "on",
+        },
+    )
     assert response.status_code == 302
     contact = customer.contacts.get()
     assert (contact.birthday_year, contact.birthday_month, contact.birthday_day) == stored
@@ -156,7 +195,9 @@ def test_one_primary_contact_at_a_time(client, alice, north):
     assert customer.contacts.get(is_primary=True).name == "New Primary"
 
 
-def test_the_list_searches_contacts_and_pages_without_counting(client, alice, north, django_assert_max_num_queries):
+def test_the_list_searches_contacts_and_pages_without_counting(
+    client, alice, north, django_assert_max_num_queries
+):
     client.force_login(alice)
     for n in range(60):
         CustomerFactory(team=north, owner=alice, name=f"Customer {n:02d}")

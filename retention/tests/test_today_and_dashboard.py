@@ -17,10 +17,20 @@ def frozen(time_machine):
 
 
 def test_today_lists_due_checkins_most_overdue_first_and_only_mine(client, alice, bob, north, charlie, south):
-    late = CustomerFactory(team=north, owner=alice, name="Late", next_checkin_due=TODAY - datetime.timedelta(days=30),
-                           customer_since=TODAY - datetime.timedelta(days=60))
-    due = CustomerFactory(team=north, owner=alice, name="Due", next_checkin_due=TODAY,
-                          customer_since=TODAY - datetime.timedelta(days=30))
+    late = CustomerFactory(
+        team=north,
+        owner=alice,
+        name="Late",
+        next_checkin_due=TODAY - datetime.timedelta(days=30),
+        customer_since=TODAY - datetime.timedelta(days=60),
+    )
+    due = CustomerFactory(
+        team=north,
+        owner=alice,
+        name="Due",
+        next_checkin_due=TODAY,
+        customer_since=TODAY - datetime.timedelta(days=30),
+    )
     CustomerFactory(team=north, owner=alice, name="Fine", next_checkin_due=TODAY + datetime.timedelta(days=1))
     CustomerFactory(team=north, owner=bob, name="Bobs", next_checkin_due=TODAY)
     CustomerFactory(team=south, owner=charlie, name="Souths", next_checkin_due=TODAY)
@@ -42,12 +52,16 @@ def test_today_shows_birthdays_of_the_next_seven_days(client, alice, north):
     birthdays = client.get("/today/").context["birthdays"]
 
     assert [(c.name, d) for c, d in birthdays] == [
-        ("Today Person", datetime.date(2026, 3, 10)), ("Sunday Person", datetime.date(2026, 3, 16))]
+        ("Today Person", datetime.date(2026, 3, 10)),
+        ("Sunday Person", datetime.date(2026, 3, 16)),
+    ]
 
 
 def test_a_leap_day_birthday_is_greeted_on_28_february_in_other_years(client, alice, north, time_machine):
     time_machine.move_to(datetime.datetime(2027, 2, 25, 9, 0, tzinfo=datetime.UTC), tick=False)
-    ContactFactory(customer=CustomerFactory(team=north, owner=alice), name="Leap", birthday_month=2, birthday_day=29)
+    ContactFactory(
+        customer=CustomerFactory(team=north, owner=alice), name="Leap", birthday_month=2, birthday_day=29
+    )
     client.force_login(alice)
     birthdays = client.get("/today/").context["birthdays"]
     assert [(c.name, d) for c, d in birthdays] == [("Leap", datetime.date(2027, 2, 28))]
@@ -62,15 +76,17 @@ def test_today_has_empty_states_that_say_what_good_looks_like(client, alice, nor
 def test_closing_a_followup_from_today(client, alice, north):
     follow_up = FollowUpFactory(customer=CustomerFactory(team=north, owner=alice), assignee=alice)
     client.force_login(alice)
-    response = client.post(f"/touchpoints/follow-ups/{follow_up.pk}/close/",
-                           {"status": "done", "next": "https://evil.example.com/"})
+    response = client.post(
+        f"/touchpoints/follow-ups/{follow_up.pk}/close/",
+        {"status": "done", "next": "https://evil.example.com/"},
+    )
     assert response["Location"] == "/today/"
     follow_up.refresh_from_db()
     assert follow_up.status == "done" and follow_up.closed_by == alice
 
 
 def test_today_query_count_does_not_grow(client, alice, north, django_assert_max_num_queries):
-    for n in range(30):
+    for _ in range(30):
         customer = CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY)
         ContactFactory(customer=customer, birthday_month=3, birthday_day=11)
         FollowUpFactory(customer=customer, assignee=alice)
@@ -81,7 +97,9 @@ def test_today_query_count_does_not_grow(client, alice, north, django_assert_max
 
 def test_the_dashboard_shows_coverage_per_team(client, maria, north, south, alice, charlie):
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY + datetime.timedelta(days=3))
-    CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY - datetime.timedelta(days=3), name="Slipping")
+    CustomerFactory(
+        team=north, owner=alice, next_checkin_due=TODAY - datetime.timedelta(days=3), name="Slipping"
+    )
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, status="churned")
     CustomerFactory(team=south, owner=charlie, next_checkin_due=TODAY + datetime.timedelta(days=3))
     client.force_login(maria)
@@ -93,7 +111,9 @@ def test_the_dashboard_shows_coverage_per_team(client, maria, north, south, alic
     assert [c.name for c in response.context["at_risk"]] == ["Slipping"]
 
 
-def test_the_dashboard_query_count_does_not_grow(client, maria, north, south, alice, django_assert_max_num_queries):
+def test_the_dashboard_query_count_does_not_grow(
+    client, maria, north, south, alice, django_assert_max_num_queries
+):
     CustomerFactory.create_batch(30, team=north, owner=alice, next_checkin_due=TODAY)
     client.force_login(maria)
     with django_assert_max_num_queries(8):

@@ -13,13 +13,21 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def customer(north, alice):
-    return CustomerFactory(team=north, owner=alice, customer_since=datetime.date(2020, 1, 1),
-                           next_checkin_due=datetime.date(2020, 1, 31))
+    return CustomerFactory(
+        team=north,
+        owner=alice,
+        customer_since=datetime.date(2020, 1, 1),
+        next_checkin_due=datetime.date(2020, 1, 31),
+    )
 
 
 def log(client, customer, htmx=True, **data):
-    payload = {"kind": "call", "direction": "outbound", "summary": "Quarterly catch-up",
-               "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    payload = {
+        "kind": "call",
+        "direction": "outbound",
+        "summary": "Quarterly catch-up",
+        "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }
     payload.update(data)
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(f"/touchpoints/customers/{customer.pk}/log/", payload, headers=headers)
@@ -46,13 +54,16 @@ def test_logging_without_htmx_redirects_to_the_customer(client, alice, customer)
     assert response.status_code == 302 and response["Location"] == customer.get_absolute_url()
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"summary": ""}, "summary"),
-    ({"kind": "telepathy"}, "kind"),
-    ({"kind": "system"}, "kind"),
-    ({"happened_at": "2999-01-01T10:00"}, "happened_at"),
-    ({"duration_minutes": "-5"}, "duration_minutes"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"summary": ""}, "summary"),
+        ({"kind": "telepathy"}, "kind"),
+        ({"kind": "system"}, "kind"),
+        ({"happened_at": "2999-01-01T10:00"}, "happened_at"),
+        ({"duration_minutes": "-5"}, "duration_minutes"),
+    ],
+)
 def test_bad_input_is_refused_and_changes_nothing(client, alice, customer, data, field):
     client.force_login(alice)
     response = log(client, customer, **data)
@@ -78,8 +89,13 @@ def test_a_note_does_not_count_as_contact(alice, customer):
 def test_an_older_touchpoint_logged_late_does_not_move_the_clock_back(alice, customer):
     recent = timezone.now() - datetime.timedelta(days=1)
     touchpoint_log(customer=customer, user=alice, kind="call", summary="Recent", happened_at=recent)
-    touchpoint_log(customer=customer, user=alice, kind="call", summary="Old",
-                   happened_at=recent - datetime.timedelta(days=20))
+    touchpoint_log(
+        customer=customer,
+        user=alice,
+        kind="call",
+        summary="Old",
+        happened_at=recent - datetime.timedelta(days=20),
+    )
     customer.refresh_from_db()
     assert customer.last_contacted_at == recent
 
@@ -91,10 +107,15 @@ def test_editing_or_deleting_the_latest_touchpoint_recomputes_the_clock(client, 
     latest = touchpoint_log(customer=customer, user=alice, kind="call", summary="Latest")
 
     moved = (older - datetime.timedelta(days=5)).astimezone(timezone.get_current_timezone())
-    response = client.post(f"/touchpoints/{latest.pk}/edit/", {
-        "kind": "call", "direction": "outbound", "summary": "Latest",
-        "happened_at": moved.strftime("%Y-%m-%dT%H:%M"),
-    })
+    response = client.post(
+        f"/touchpoints/{latest.pk}/edit/",
+        {
+            "kind": "call",
+            "direction": "outbound",
+            "summary": "Latest",
+            "happened_at": moved.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.last_contacted_at == older
@@ -123,12 +144,15 @@ def test_script_typed_into_notes_renders_as_text(client, alice, customer):
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
-def test_the_timeline_pages_and_its_query_count_stays_flat(client, alice, customer, django_assert_max_num_queries):
+def test_the_timeline_pages_and_its_query_count_stays_flat(
+    client, alice, customer, django_assert_max_num_queries
+):
     client.force_login(alice)
     TouchpointFactory.create_batch(60, customer=customer, author=alice)
     with django_assert_max_num_queries(16):
         response = client.get(customer.get_absolute_url())
     assert len(response.context["timeline"]) == 25 and response.context["timeline"].has_next
-    fragment = client.get(customer.get_absolute_url() + "?fragment=timeline&page=3",
-                          headers={"HX-Request": "true"})
+    fragment = client.get(
+        customer.get_absolute_url() + "?fragment=timeline&page=3", headers={"HX-Request": "true"}
+    )
     assert len(fragment.context["timeline"]) == 10 and "<html" not in fragment.content.decode()
