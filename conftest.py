@@ -24,6 +24,23 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """
+    Tasks run inline, in the test's own transaction, unless the test uses the real worker:
+    no test leaves tasks in a developer's queue.
+    """
+    from retention.celery import app
+
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def require_or_skip(reason):
     """Fail when services are required (CI), skip otherwise."""
     if settings.REQUIRE_SERVICES:

@@ -18,4 +18,8 @@ app.conf.beat_schedule = {
         "task": "touchpoints.tasks.checkin_scan",
         "schedule": crontab(minute=5),
     },
+    "outbox-sweep": {
+        "task": "touchpoints.tasks.sweep_outbox",
+        "schedule": 120.0,
+    },
 }

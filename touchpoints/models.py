@@ -38,8 +38,9 @@ class Touchpoint(models.Model):
         NEUTRAL = "neutral", "Neutral"
         NEGATIVE = "negative", "Negative"
 
-    # Kinds that count as contact with the customer; a note to self does not reset the clock.
-    CONTACT_KINDS = [Kind.CALL, Kind.MEETING, Kind.EMAIL, Kind.VISIT, Kind.CARD, Kind.SYSTEM]
+    # Kinds that count as contact with the customer and reset the check-in clock. A note to self
+    # does not, nor does an automated message: the program nudges, people keep in touch.
+    CONTACT_KINDS = [Kind.CALL, Kind.MEETING, Kind.EMAIL, Kind.VISIT, Kind.CARD]
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="touchpoints")
     author = models.ForeignKey(
@@ -59,6 +60,9 @@ class Touchpoint(models.Model):
     mood = models.CharField("customer's mood", max_length=10, choices=Mood.choices, blank=True)
     summary = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
+    # Meetings: when their notes went out to the attendees, or that none are needed.
+    notes_sent_at = models.DateTimeField(null=True, blank=True)
+    notes_not_needed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +73,10 @@ class Touchpoint(models.Model):
         indexes = [
             models.Index(fields=["customer", "-happened_at"], name="touchpoint_customer_time"),
             models.Index(fields=["author", "-happened_at"], name="touchpoint_author_time"),
+            models.Index(
+                fields=["author", "happened_at"], name="touchpoint_notes_unsent",
+                condition=Q(kind="meeting", notes_sent_at__isnull=True, notes_not_needed=False),
+            ),
         ]
 
     def __str__(self):
@@ -93,6 +101,10 @@ class FollowUp(models.Model):
     class Kind(models.TextChoices):
         CHECKIN = "checkin", "Check-in due"
         TASK = "task", "Task"
+        COMPLAINT_FOLLOWUP = "complaint_followup", "After a complaint"
+        RECOVERY = "recovery", "Recover an unhappy customer"
+        CARD = "card", "Send a card"
+        PURCHASE_FOLLOWUP = "purchase_followup", "After a purchase"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -108,6 +120,9 @@ class FollowUp(models.Model):
     title = models.CharField(max_length=200)
     due_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    notes = models.TextField(blank=True)
+    # Follow-ups made by a scan carry the key of their occasion, so a rerun makes none twice.
+    occasion_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -136,3 +151,243 @@ class FollowUp(models.Model):
     @property
     def is_open(self):
         return self.status == self.Status.OPEN
+
+
+class EmailSignature(models.Model):
+    """How an account manager signs the messages that go out in their name."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_signature"
+    )
+    text = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Signature of {self.user}"
+
+
+class PromiseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+    def open(self):
+        return self.filter(status=Promise.Status.OPEN)
+
+
+class Promise(models.Model):
+    """A commitment made to a customer: under-promise, over-deliver, never fall short."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        LATE = "late", "Kept late"
+        BROKEN = "broken", "Broken"
+        EXCEEDED = "exceeded", "Exceeded"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="promises")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="promises",
+    )
+    description = models.CharField("what was promised", max_length=300)
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    kept_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PromiseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on"], name="promise_owner_due"),
+            models.Index(fields=["customer", "status"], name="promise_customer_status"),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class ComplaintTarget(models.Model):
+    """How fast a complaint of one severity must be answered and resolved (admin-configurable)."""
+
+    severity = models.CharField(max_length=10, unique=True)
+    first_response_hours = models.PositiveIntegerField()
+    resolution_hours = models.PositiveIntegerField()
+
+    def __str__(self):
+        return (f"{self.severity}: respond in {self.first_response_hours} h, "
+                f"resolve in {self.resolution_hours} h")
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+    def unresolved(self):
+        return self.filter(status__in=[Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED])
+
+
+class Complaint(models.Model):
+    """A complaint is an opportunity: answered fast, resolved fast, followed up."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="complaints")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
+    )
+    summary = models.CharField(max_length=200)
+    description = models.TextField("what happened", blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_response_due_at = models.DateTimeField()
+    resolution_due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="complaints_handled",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["resolution_due_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "resolution_due_at"], name="complaint_status_due"),
+            models.Index(fields=["customer", "-opened_at"], name="complaint_customer_time"),
+        ]
+
+    def __str__(self):
+        return self.summary
+
+
+class Program(models.Model):
+    """One automated program of the retention plan, switched on or off and tuned by an admin."""
+
+    class Key(models.TextChoices):
+        CHECKIN = "checkin", "Monthly check-in email"
+        THANK_YOU = "thank_you", "Thank-you note to a new customer"
+        BIRTHDAY = "birthday", "Birthday greeting"
+        ANNIVERSARY = "anniversary", "Customer anniversary greeting"
+        KEY_DATE = "key_date", "Key date greeting"
+        POST_PURCHASE = "post_purchase", "Follow-up after a purchase"
+        CARD_REMINDER = "card_reminder", "Card reminder to the owner"
+        MEETING_NOTES = "meeting_notes", "Meeting notes"
+
+    key = models.CharField(max_length=20, choices=Key.choices, unique=True)
+    enabled = models.BooleanField(default=True)
+    send_hour = models.PositiveSmallIntegerField(
+        default=9, validators=[MaxValueValidator(23)],
+        help_text="Local hour in the customer's time zone at which messages go out.",
+    )
+    days = models.PositiveSmallIntegerField(
+        default=0, help_text="Post-purchase: days after the purchase. Card reminder: days ahead.",
+    )
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(
+        blank=True,
+        help_text="Plain text with placeholders such as {{ contact.first_name }}, "
+        "{{ owner.get_full_name }}, {{ signature }}, {{ years }}.",
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.get_key_display()
+
+
+class OutboxQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+
+class OutboxMessage(models.Model):
+    """
+    Every message to a customer, once per occasion.
+
+    The row is written in the transaction that decides to send; the unique ``occasion_key`` makes
+    a second decision (a rerun, a second scheduler) a no-op; sending claims the row with a
+    conditional UPDATE, so a retried or duplicated task sends nothing twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    occasion_key = models.CharField(max_length=200, unique=True)
+    program = models.CharField(max_length=20, choices=Program.Key.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="outbox")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbox"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to = models.TextField(help_text="Recipient addresses, one a line.")
+    reply_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    automated = models.BooleanField(
+        default=True, help_text="Automated messages carry one-click unsubscribe and respect it."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    send_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    touchpoint = models.OneToOneField(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbox_message"
+    )
+    related_touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="What the message is about, e.g. the meeting whose notes it carries.",
+    )
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="outbox_status_due"),
+            models.Index(fields=["customer", "-created_at"], name="outbox_customer_time"),
+            models.Index(fields=["program", "-created_at"], name="outbox_program_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_program_display()} → {self.customer} ({self.status})"
+
+    @property
+    def recipients(self):
+        return [line.strip() for line in self.to.splitlines() if line.strip()]

@@ -18,3 +18,17 @@ def checkin_scan(on_date=None):
 @shared_task
 def create_checkin_followups(customer_ids, on_date):
     return services.checkin_followups_create(customer_ids=customer_ids, on_date=on_date)
+
+
+@shared_task
+def send_outbox_messages(message_ids):
+    from .outbox import outbox_send
+
+    return outbox_send(message_ids)
+
+
+@shared_task
+def sweep_outbox():
+    from .outbox import outbox_sweep
+
+    return len(outbox_sweep())

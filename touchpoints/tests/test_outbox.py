@@ -1,0 +1,88 @@
+"""The outbox's guarantees that need no SMTP failure: once per occasion, suppression, timeline."""
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.models import OutboxMessage
+from touchpoints.outbox import outbox_enqueue, outbox_send, outbox_sweep
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contact(north, alice):
+    return ContactFactory(customer=CustomerFactory(team=north, owner=alice), email="dana@example.com")
+
+
+def enqueue(contact, key="birthday:1:2026", **overrides):
+    fields = {
+        "occasion_key": key, "program": "birthday", "customer": contact.customer,
+        "contact": contact, "to": [contact.email], "subject": "Happy birthday",
+        "body_text": "All the best",
+    }
+    fields.update(overrides)
+    return outbox_enqueue(**fields)
+
+
+def test_one_message_per_occasion(contact, mail_locmem):
+    first, created = enqueue(contact)
+    again, created_again = enqueue(contact)
+    assert created and not created_again and first.pk == again.pk
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_sending_twice_sends_once_and_logs_it_on_the_timeline(contact, mail_locmem, alice):
+    message, _ = enqueue(contact, sender=alice, reply_to=alice.email)
+
+    assert outbox_send([message.pk])["sent"] == 1
+    assert outbox_send([message.pk])["skipped"] == 1
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["dana@example.com"] and email.reply_to == [alice.email]
+    token = contact.unsubscribe_token
+    assert email.extra_headers["List-Unsubscribe"].endswith(f"/u/{token}/>")
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"/u/{token}/" in email.body
+    message.refresh_from_db()
+    assert message.status == "sent" and message.touchpoint.summary == "Happy birthday"
+    assert message.touchpoint.customer == contact.customer
+
+
+def test_an_unsubscribed_contact_is_suppressed_not_sent(contact, mail_locmem):
+    contact.unsubscribed_at = contact.created_at
+    contact.save()
+    message, _ = enqueue(contact)
+    outbox_send([message.pk])
+    assert message.status == "suppressed" and not mail.outbox
+
+
+def test_unsubscribing_after_the_decision_still_suppresses(contact, mail_locmem):
+    message, _ = enqueue(contact)
+    contact.unsubscribed_at = contact.created_at
+    contact.save()
+    assert outbox_send([message.pk])["suppressed"] == 1
+    message.refresh_from_db()
+    assert message.status == "suppressed" and not mail.outbox
+
+
+def test_a_manual_message_ignores_unsubscribe_and_has_no_unsubscribe_header(contact, mail_locmem):
+    contact.unsubscribed_at = contact.created_at
+    contact.save()
+    message, _ = enqueue(contact, program="meeting_notes", automated=False)
+    outbox_send([message.pk])
+    assert len(mail.outbox) == 1 and "List-Unsubscribe" not in mail.outbox[0].extra_headers
+
+
+def test_a_rolled_back_decision_leaves_nothing(contact, mail_locmem):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue(contact)
+        raise RuntimeError
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_sweeper_requeues_due_pending_messages(contact, mail_locmem, settings):
+    message, _ = enqueue(contact)
+    assert outbox_sweep() == [message.pk]
