@@ -2,14 +2,15 @@
 Fetching what a user may see, or answering 404.
 
 Views never check permissions themselves: they fetch through these helpers, which all filter
-through ``Customer.objects.visible_to(user)``. Another team's object is indistinguishable from one
+through the rule of ``Customer.objects.visible_to(user)`` (``filter_visible`` for the objects
+that belong to a customer). Another team's object is indistinguishable from one
 that does not exist.
 """
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Customer
+from .models import Customer, CustomerImport, filter_visible
 
 
 def visible_customers(user):
@@ -23,11 +24,21 @@ def customer_for_user(user, pk, queryset=None):
 
 def object_for_user(user, queryset, pk, customer_field="customer"):
     """An object that belongs to a customer (a contact, a touchpoint, …) if ``user`` sees it."""
-    visible = Customer.objects.visible_to(user).values("pk")
-    return get_object_or_404(queryset.filter(**{f"{customer_field}__in": visible}), pk=pk)
+    return get_object_or_404(filter_visible(queryset, user, customer=customer_field), pk=pk)
 
 
 def require_manager(user):
     """Managers (of at least one team) and admins; anyone else gets 404."""
     if not (user.is_superuser or user.managed_teams.exists()):
+        raise Http404
+
+
+def customer_import_for_user(user, pk):
+    """An uploaded import is its uploader's alone: anyone else gets 404."""
+    return get_object_or_404(CustomerImport.objects.filter(user__isnull=False), pk=pk, user_id=user.pk)
+
+
+def require_admin(user):
+    """Admins only (programs, templates); anyone else gets 404."""
+    if not user.is_superuser:
         raise Http404

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Contact, Customer, CustomerChange, KeyDate, Purchase, Tag, Team
+from .services import customer_value_recompute
 
 
 @admin.register(Team)
@@ -50,9 +51,30 @@ class KeyDateAdmin(admin.ModelAdmin):
 
 @admin.register(Purchase)
 class PurchaseAdmin(admin.ModelAdmin):
+    """Purchases changed here keep their customers' stored values right, as the pages do."""
+
     list_display = ["customer", "date", "amount", "description"]
     raw_id_fields = ["customer"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        previous = Purchase.objects.filter(pk=obj.pk).values_list("customer_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        _recompute(previous, obj.customer_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _recompute(obj.customer_id)
+
+    def delete_queryset(self, request, queryset):
+        customer_ids = list(queryset.values_list("customer_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        _recompute(*customer_ids)
+
+
+def _recompute(*customer_ids):
+    for customer in Customer.objects.filter(pk__in=[pk for pk in customer_ids if pk]):
+        customer_value_recompute(customer=customer)
 
 
 @admin.register(CustomerChange)

@@ -5,10 +5,11 @@ import zoneinfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.conf import settings
 
-from .models import Contact, Customer, Team
+from .models import Contact, Customer, KeyDate, Purchase, Team
+from .selectors import assignable_users, reassign_candidates
+from .services import STATUS_TRANSITIONS, status_change_error
 
 BIRTHDAY_RE = re.compile(r"^(?:(?P<year>\d{4})|-)-(?P<month>\d{2})-(?P<day>\d{2})$")
 
@@ -40,18 +41,6 @@ def split_tags(value):
     return tags
 
 
-def assignable_users(user):
-    """People a user may make owner: the members of the teams the user sees."""
-    User = get_user_model()
-    teams = Team.objects.visible_to(user)
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk))
-        .distinct()
-        .order_by("username")
-    )
-
-
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         full = obj.get_full_name()
@@ -65,6 +54,10 @@ class CustomerForm(forms.ModelForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     owner = UserChoiceField(queryset=None, required=False)
+    referred_by = forms.CharField(
+        required=False, max_length=200,
+        help_text="The external id or the exact name of the customer who referred this one.",
+    )
 
     class Meta:
         model = Customer
@@ -83,12 +76,16 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["team"].queryset = Team.objects.visible_to(user)
         self.fields["owner"].queryset = assignable_users(user)
         self.fields["name"].widget.attrs["autofocus"] = True
+        self.fields["churn_reason"].help_text = "Required when the status is churned."
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             self.fields["tags"].initial = "; ".join(t.name for t in self.instance.tags.all())
+            self.fields["referred_by"].initial = self._referrer_label()
+            self.fields["status"].help_text = _next_statuses_help(self.instance.status)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -100,6 +97,7 @@ class CustomerForm(forms.ModelForm):
             "allow_automated_checkins",
             "tags",
             Row(Column("source"), Column("external_id")),
+            "referred_by",
             "needs",
             "interests",
             "version",
@@ -119,6 +117,40 @@ class CustomerForm(forms.ModelForm):
     def clean_tags(self):
         return split_tags(self.cleaned_data["tags"])
 
+    def _referrer_label(self):
+        """How the current referrer shows in the field: its external id, else its name."""
+        referrer = self.instance.referred_by if self.instance.referred_by_id else None
+        if referrer is None:
+            return ""
+        return referrer.external_id or referrer.name
+
+    def clean_referred_by(self):
+        """
+        The customer typed in by external id or exact name, among those the user sees. Left as
+        it was, the current referrer stays even if it could no longer be looked up that way.
+        """
+        value = self.cleaned_data["referred_by"].strip()
+        if not value:
+            return None
+        if self.instance.pk and self.instance.referred_by_id and value == self._referrer_label():
+            return self.instance.referred_by
+        visible = Customer.objects.visible_to(self.user)
+        matches = list(visible.filter(external_id=value)[:1])
+        if not matches:
+            matches = list(visible.filter(name__iexact=value).order_by("pk")[:2])
+        if not matches:
+            raise forms.ValidationError(
+                f"No customer you can see has the external id or the name “{value}”."
+            )
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                f"More than one customer is called “{value}”; type its external id instead."
+            )
+        referrer = matches[0]
+        if self.instance.pk and referrer.pk == self.instance.pk:
+            raise forms.ValidationError("A customer cannot refer itself.")
+        return referrer
+
     def clean(self):
         cleaned = super().clean()
         cadence, maximum = cleaned.get("cadence_days"), cleaned.get("cadence_max_days")
@@ -126,6 +158,11 @@ class CustomerForm(forms.ModelForm):
             self.add_error("cadence_max_days", "Must be at least the check-in cadence.")
         if cleaned.get("status") == Customer.Status.CHURNED and not cleaned.get("churn_reason"):
             self.add_error("churn_reason", "Say why the customer churned.")
+        if self.instance.pk and cleaned.get("status"):
+            # Said here with the other problems; customer_update enforces it whatever the caller.
+            error = status_change_error(self.instance.status, cleaned["status"])
+            if error:
+                self.add_error("status", error)
         owner, team = cleaned.get("owner"), cleaned.get("team")
         if owner and team and not (
             owner.is_superuser or team.members.filter(pk=owner.pk).exists()
@@ -136,7 +173,16 @@ class CustomerForm(forms.ModelForm):
 
     def service_data(self):
         """Every edited field, tags as a list of names, for ``customer_update``."""
-        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags"]}
+        return {
+            name: self.cleaned_data[name] for name in [*self.Meta.fields, "tags", "referred_by"]
+        }
+
+
+def _next_statuses_help(status):
+    labels = [Customer.Status(s).label.lower() for s in STATUS_TRANSITIONS.get(status, ())]
+    if not labels:
+        return ""
+    return f"From {Customer.Status(status).label.lower()} it can become {' or '.join(labels)}."
 
 
 class ContactForm(forms.ModelForm):
@@ -172,3 +218,137 @@ class ContactForm(forms.ModelForm):
         year, month, day = self.cleaned_data["birthday"] or (None, None, None)
         contact.birthday_year, contact.birthday_month, contact.birthday_day = year, month, day
         return contact
+
+
+class PurchaseForm(forms.ModelForm):
+    prefix = "purchase"  # it shares the customer page with other forms
+
+    class Meta:
+        model = Purchase
+        fields = ["date", "amount", "description"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, customer, autofocus=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["amount"].label = f"Amount ({settings.CURRENCY})"
+        self.fields["date"].initial = customer.local_today
+        self.fields["description"].widget.attrs["placeholder"] = "What was bought"
+        if autofocus:
+            self.fields["date"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Row(Column("date"), Column("amount")), "description")
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError("The amount must be more than zero.")
+        return amount
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        if date and date > self.customer.local_today():
+            raise forms.ValidationError("A purchase cannot be in the future.")
+        return date
+
+
+class KeyDateForm(forms.ModelForm):
+    prefix = "key_date"  # it shares the customer page with other forms
+
+    class Meta:
+        model = KeyDate
+        fields = ["name", "date", "recurrence", "contact"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        labels = {"name": "Occasion", "recurrence": "Repeats", "contact": "For contact"}
+
+    def __init__(self, *args, customer, contacts=None, autofocus=False, **kwargs):
+        """``contacts``: the customer's contacts already loaded, to render the choices from."""
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.all()
+        self.fields["contact"].empty_label = "The customer as a whole"
+        if contacts is not None:
+            self.fields["contact"].choices = [("", "The customer as a whole")] + [
+                (c.pk, c.name) for c in contacts
+            ]
+        self.fields["contact"].required = False
+        self.fields["name"].widget.attrs["placeholder"] = "e.g. Wedding anniversary"
+        if autofocus:
+            self.fields["name"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("name"), Column("date")), Row(Column("recurrence"), Column("contact"))
+        )
+
+
+class IdListField(forms.Field):
+    """Many ``name=<id>`` values (ticked checkboxes) → a sorted list of distinct ints."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return sorted({int(v) for v in value or ()})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Pick customers from the list.") from None
+
+
+class ReassignForm(forms.Form):
+    """The list page's bulk action: the ticked customers and their new owner."""
+
+    MAX_CUSTOMERS = 500
+
+    customers = IdListField(required=False)
+    owner = UserChoiceField(queryset=None, label="New owner",
+                            error_messages={"required": "Choose the new owner."})
+    querystring = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = reassign_candidates(user)
+
+    def clean_customers(self):
+        ids = self.cleaned_data["customers"]
+        if not ids:
+            raise forms.ValidationError("Tick the customers to reassign first.")
+        if len(ids) > self.MAX_CUSTOMERS:
+            raise forms.ValidationError(f"Reassign at most {self.MAX_CUSTOMERS} customers at a time.")
+        return ids
+
+
+class CustomerImportForm(forms.Form):
+    """The CSV upload; ``too_large`` when the upload handler stopped an over-large file."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 (with or without BOM); separated by commas, semicolons or tabs.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def __init__(self, *args, max_bytes, too_large=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.too_large = too_large
+        self.fields["file"].required = not too_large
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def _too_large_message(self):
+        from django.template.defaultfilters import filesizeformat
+
+        return (
+            f"The file is larger than {filesizeformat(self.max_bytes)}, the most an import may be. "
+            "Split it into smaller files and import them one after another."
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if self.too_large or (upload is not None and upload.size > self.max_bytes):
+            raise forms.ValidationError(self._too_large_message())
+        if upload is not None and upload.size == 0:
+            raise forms.ValidationError("The file is empty.")
+        return upload

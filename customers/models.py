@@ -2,7 +2,7 @@
 Teams, customers and the people and dates that belong to them.
 
 The visibility rule lives here and nowhere else: ``Customer.objects.visible_to(user)``. Every
-model that hangs off a customer filters through it (see ``customers.access``).
+model that hangs off a customer filters through it (``filter_visible``, see ``customers.access``).
 """
 
 import datetime
@@ -36,6 +36,45 @@ def validate_timezone(value):
         )
 
 
+def visible_team_ids(user):
+    """
+    The ids of the teams whose customers ``user`` (active, not an admin) sees: member or manager.
+
+    Read once and passed to the database as a list of constants, so the planner knows how many
+    customers a filter keeps (a subquery on the team tables it estimates blindly). Remembered on
+    the user object for one request when ``remember_team_ids`` allowed it (a middleware does, for
+    ``request.user``): a page asks several times, and a request's user object is its own. Other
+    user objects are asked afresh every time, so code that changes someone's teams sees it at once.
+    """
+    team_ids = getattr(user, "_retention_team_ids", None)
+    if team_ids is None:
+        team_ids = sorted(
+            Team.objects.filter(Q(members=user) | Q(managers=user)).order_by()
+            .values_list("pk", flat=True).distinct()
+        )
+        if hasattr(user, "_retention_team_ids"):
+            user._retention_team_ids = team_ids
+    return team_ids
+
+
+def remember_team_ids(user):
+    """Let ``visible_team_ids`` keep this user's team ids on the object (one request's user)."""
+    user._retention_team_ids = None
+
+
+def filter_visible(queryset, user, customer="customer"):
+    """
+    ``queryset`` of a model that belongs to a customer (``customer``: the path to it), cut to the
+    customers ``user`` sees: the visibility rule of ``Customer.objects.visible_to``, on a join.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    prefix = f"{customer}__" if customer else ""
+    return queryset.filter(**{f"{prefix}team_id__in": visible_team_ids(user)})
+
+
 class TeamQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Teams whose customers ``user`` may see: all for an admin, else member or managed."""
@@ -43,7 +82,7 @@ class TeamQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(Q(members=user) | Q(managers=user)).distinct()
+        return self.filter(pk__in=visible_team_ids(user))
 
     def managed_by(self, user):
         if user.is_superuser:
@@ -88,12 +127,7 @@ class Tag(models.Model):
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one visibility rule: a user's teams (as member or manager); an admin sees all."""
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        if user.is_superuser:
-            return self
-        teams = Team.objects.filter(Q(members=user) | Q(managers=user)).values("pk")
-        return self.filter(team__in=teams)
+        return filter_visible(self, user, customer="")
 
     def current(self):
         """Customers not archived: the ones lists and programs work on."""
@@ -101,7 +135,14 @@ class CustomerQuerySet(models.QuerySet):
 
     def in_program(self):
         """Customers the retention program keeps in touch with."""
-        return self.current().filter(status__in=[Customer.Status.ACTIVE, Customer.Status.INACTIVE])
+        return self.filter(in_program_q())
+
+
+def in_program_q(customer=""):
+    """``CustomerQuerySet.in_program`` as a condition on ``customer`` (a path; "" for Customer)."""
+    prefix = f"{customer}__" if customer else ""
+    return Q(**{f"{prefix}archived_at__isnull": True,
+                f"{prefix}status__in": [Customer.Status.ACTIVE, Customer.Status.INACTIVE]})
 
 
 class Customer(models.Model):
@@ -219,7 +260,10 @@ class Customer(models.Model):
         if self.next_checkin_due is None:
             return "ok"
         today = today or self.local_today()
-        overdue_on = self.checkin_clock_start() + datetime.timedelta(days=self.cadence_max_days)
+        # Counted from the due date, so a snoozed check-in is not overdue before its new date.
+        overdue_on = self.next_checkin_due + datetime.timedelta(
+            days=self.cadence_max_days - self.cadence_days
+        )
         if today >= overdue_on:
             return "overdue"
         if today >= self.next_checkin_due:

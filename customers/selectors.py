@@ -1,45 +1,186 @@
 """Reading customers for pages and exports: one filter for the list and its CSV export."""
 
-from django.db.models import Exists, OuterRef, Q
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    Window,
+)
 from django.utils import timezone
 
-from .models import Contact, Customer
+from .models import Contact, Customer, Team
 
 SORTS = {
     "name": ["name", "pk"],
     "-name": ["-name", "-pk"],
     "last_contact": ["last_contacted_at", "pk"],
     "-last_contact": ["-last_contacted_at", "-pk"],
+    "value": ["-lifetime_value", "pk"],
+    "customer_since": ["customer_since", "pk"],
+    "-customer_since": ["-customer_since", "-pk"],
     "due": ["next_checkin_due", "pk"],
 }
 
+ONE_DAY = Value(datetime.timedelta(days=1), output_field=DurationField())
 
-def customer_search(*, user, params):
+
+def assignable_users(user):
+    """People a user may make owner: the members of the teams the user sees."""
+    User = get_user_model()
+    teams = Team.objects.visible_to(user)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def reassign_candidates(user):
+    """Whom a manager may hand customers to: the members of the teams they manage."""
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True, teams__in=Team.objects.managed_by(user))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def overdue_on():
+    """
+    The date a customer becomes overdue, as an expression: the check-in clock's start plus the
+    maximum, i.e. ``next_checkin_due - cadence_days + cadence_max_days``.
+
+    Day arithmetic on a date column, written once so it runs on SQLite and PostgreSQL alike.
+    """
+    slack = ExpressionWrapper(
+        (F("cadence_max_days") - F("cadence_days")) * ONE_DAY, output_field=DurationField()
+    )
+    return ExpressionWrapper(F("next_checkin_due") + slack, output_field=DateField())
+
+
+# Past this many rows (page 20 of the list), a search is one query again: see customer_search.
+SPLIT_SEARCH_MAX_ROWS = 1_001
+
+
+def customer_search(*, user, params, today=None, rows=None):
     """
     The customers ``user`` sees, filtered and sorted by ``params`` (a QueryDict from the list
     page's URL, so a filtered view can be bookmarked, shared and exported as it is).
-    """
-    customers = Customer.objects.visible_to(user)
-    customers = customers.filter(archived_at__isnull=params.get("archived") != "1")
 
+    Parameters: ``q`` (name, contact name, email, phone, external id), ``status``, ``team`` (id),
+    ``owner`` (a user id among ``assignable_users``, or ``none``), ``mine=1``, ``tag`` (name),
+    ``due=1`` (check-in due), ``overdue=1`` (past the maximum), ``birthdays=1`` (a contact's
+    birthday this month), ``archived=1``, ``sort`` (a key of ``SORTS``). Unknown values are ignored.
+
+    ``rows``: how many rows from the start the caller will read (a page of the list asks for
+    ``retention.pagination.rows_needed``); None, the default, for all of them (the export).
+
+    A search matches the customer (name, external id) or one of its contacts. As one OR the
+    database has a single plan for every term: walk the list's order testing each customer, which
+    stops early for a common term and reads the whole book for a rare one. So when only the first
+    ``rows`` are wanted, each half is asked separately for its first ``rows`` in the list's order
+    (each planned on its own, with its own index), and the QuerySet returned is of those ids: its
+    first ``rows`` rows are exactly those of the single OR, in the same order (both halves' first
+    ``rows`` hold the union's first ``rows``), the database doing the ordering.
+    """
+    today = today or timezone.localdate()
+    order = SORTS.get(params.get("sort", "name"), SORTS["name"])
+    customers = _customers_filtered(user=user, params=params, today=today)
     query = params.get("q", "").strip()
     if query:
         matching_contacts = Contact.objects.filter(customer=OuterRef("pk")).filter(
             Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
         )
-        customers = customers.filter(
-            Q(name__icontains=query) | Q(external_id=query) | Exists(matching_contacts)
-        )
+        by_customer = Q(name__icontains=query) | Q(external_id=query)
+        by_contact = Exists(matching_contacts)
+        if rows is not None and rows <= SPLIT_SEARCH_MAX_ROWS:
+            ids = set()
+            for condition in (by_customer, by_contact):
+                ids.update(customers.filter(condition).order_by(*order).values_list("pk", flat=True)[:rows])
+            customers = customers.filter(pk__in=sorted(ids))
+        else:
+            customers = customers.filter(by_customer | by_contact)
+    return customers.order_by(*order)
+
+
+def _customers_filtered(*, user, params, today):
+    """``customer_search`` but for the search term and the order."""
+    customers = Customer.objects.visible_to(user)
+    customers = customers.filter(archived_at__isnull=params.get("archived") != "1")
     status = params.get("status", "")
     if status in Customer.Status.values:
         customers = customers.filter(status=status)
     team = params.get("team", "")
     if team.isdigit():
         customers = customers.filter(team_id=int(team))
+    owner = params.get("owner", "")
+    if owner.isdigit():
+        customers = customers.filter(
+            owner_id=int(owner), owner__in=assignable_users(user).values("pk")
+        )
+    elif owner == "none":
+        customers = customers.filter(owner__isnull=True)
     if params.get("mine") == "1":
         customers = customers.filter(owner=user)
+    tag = params.get("tag", "").strip()
+    if tag:
+        tagged = Customer.tags.through.objects.filter(customer=OuterRef("pk"), tag__name__iexact=tag)
+        customers = customers.filter(Exists(tagged))
     if params.get("due") == "1":
-        customers = customers.filter(next_checkin_due__lte=timezone.localdate())
+        customers = customers.filter(next_checkin_due__lte=today)
+    if params.get("overdue") == "1":
+        customers = customers.alias(overdue_on=overdue_on()).filter(overdue_on__lte=today)
+    if params.get("birthdays") == "1":
+        birthdays = Contact.objects.filter(customer=OuterRef("pk"), birthday_month=today.month)
+        customers = customers.filter(Exists(birthdays))
+    return customers
 
-    sort = params.get("sort", "name")
-    return customers.order_by(*SORTS.get(sort, SORTS["name"]))
+
+def status_history(customer, limit=20):
+    """The customer's status changes, newest first (each one is a row of its history)."""
+    return customer.changes.filter(field="status").select_related("user")[:limit]
+
+
+def customer_referrals(*, user, customer, limit=10):
+    """
+    Whom ``customer`` referred, among the customers ``user`` sees: the most valuable first
+    (at most ``limit``), with how many there are and the value they brought in total.
+    """
+    # Window totals are computed over every referral before the LIMIT: one query, however many.
+    rows = list(
+        Customer.objects.visible_to(user).filter(referred_by=customer)
+        .annotate(referrals_count=Window(Count("pk")), referrals_value=Window(Sum("lifetime_value")))
+        .order_by("-lifetime_value", "name", "pk")[:limit]
+    )
+    if not rows:
+        return {"rows": [], "count": 0, "value": Decimal("0")}
+    return {"rows": rows, "count": rows[0].referrals_count, "value": rows[0].referrals_value}
+
+
+def top_referrers(*, user):
+    """
+    Rows of ``{"referred_by": pk, "referral_count": n, "referral_value": v}``: the customers
+    ``user`` sees, ranked by how many customers (that ``user`` sees) they referred, then by the
+    value those brought. Grouped in the database over the referred customers only, so it reads the
+    referrals, never every customer; the page loads the referrers themselves for its rows.
+    """
+    visible = Customer.objects.visible_to(user)
+    return (
+        visible.filter(referred_by__in=visible.current().values("pk"))
+        .order_by()
+        .values("referred_by")
+        .annotate(referral_count=Count("pk"), referral_value=Sum("lifetime_value", default=0))
+        .order_by("-referral_count", "-referral_value", "referred_by")
+    )

@@ -2,11 +2,14 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, CustomerChange
+from customers.selectors import customer_search
 from customers.services import customer_update
 from customers.tests.factories import ContactFactory, CustomerFactory
+from retention.pagination import paginate, rows_needed
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +221,50 @@ def test_list_query_count_does_not_grow_with_the_page(client, alice, north):
     few = count_queries(lambda: client.get("/customers/"))
     CustomerFactory.create_batch(40, team=north, owner=alice)
     assert count_queries(lambda: client.get("/customers/")) == few
+
+
+@pytest.fixture
+def searchable(alice, north, south):
+    """Customers matching "ber" by name, by a contact, by both, or not at all, in both teams."""
+    rows = []
+    for n in range(45):
+        team = north if n % 5 else south
+        name = f"Bergmann {n:02d}" if n % 3 == 0 else f"Acme {n:02d}"
+        customer = CustomerFactory(
+            team=team, owner=alice, name=name, lifetime_value=(n * 37) % 11 * 100,
+            customer_since=datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 7),
+            next_checkin_due=datetime.date(2026, 3, 1) + datetime.timedelta(days=n % 4),
+        )
+        if n % 4 == 0:
+            ContactFactory(customer=customer, email=f"hilde.ber{n}@example.com")
+        rows.append(customer)
+    return rows
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "value", "due", "customer_since", "-last_contact"])
+def test_a_search_page_holds_the_rows_of_one_search_in_its_order(client, alice, maria, searchable, sort):
+    for user in (alice, maria):
+        params = QueryDict(f"q=ber&sort={sort}")
+        everything = [c.pk for c in customer_search(user=user, params=params)]  # one query, all rows
+        assert len(everything) > 12
+        for number in (1, 2, 3):
+            # Asked for the first rows only, the search runs its halves apart: same rows, same order.
+            rows = customer_search(user=user, params=params, rows=rows_needed(number, per_page=5))
+            page = paginate(rows, number, per_page=5)
+            assert [c.pk for c in page] == everything[(number - 1) * 5 : number * 5]
+            assert page.has_next == (len(everything) > number * 5)
+        client.force_login(user)
+        listed = client.get("/customers/", {"q": "ber", "sort": sort}).context["page"]
+        assert [c.pk for c in listed] == everything[:50]
+
+
+def test_later_pages_keep_the_order_and_the_related_rows(client, alice, north, django_assert_max_num_queries):
+    client.force_login(alice)
+    for n in range(120):
+        CustomerFactory(team=north, owner=alice, name=f"Customer {n:03d}")
+    with django_assert_max_num_queries(9):  # the page's ids, then its rows
+        page = client.get("/customers/?page=2").context["page"]
+    assert [c.name for c in page] == [f"Customer {n:03d}" for n in range(50, 100)]
+    assert all(c.owner == alice for c in page) and page.has_next and page.has_previous
+    last = client.get("/customers/?page=3").context["page"]
+    assert len(last) == 20 and not last.has_next
