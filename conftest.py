@@ -32,7 +32,7 @@ def celery_eager(request):
     """
     from retention.celery import app
 
-    if "celery_worker_process" in request.fixturenames:
+    if {"celery_worker_process", "celery_workers"} & set(request.fixturenames):
         yield
         return
     app.conf.task_always_eager = True
@@ -104,21 +104,84 @@ def _redis_broker_reachable(url):
     return True
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+class CeleryWorkers:
     """
-    A real Celery worker, in its own process, on the Redis broker and the test database.
-
-    Needs PostgreSQL (the worker must see what the tests commit) and Redis. Tests that use it
-    need ``transactional_db`` so their writes are committed and visible to the worker.
+    Real Celery workers, each in its own process (``--pool=solo``), on the Redis broker and the test
+    database: ``start(env={...})`` one with extra environment (``EMAIL_URL`` at an SMTP sink, say),
+    ``kill()`` it with SIGKILL mid-task, start another. Every worker still running at the end of
+    the test is stopped (TERM, then KILL).
     """
-    import os
-    import subprocess
-    import sys
-    import tempfile
-    import time
-    from pathlib import Path
 
+    def __init__(self, base_env):
+        self.base_env = base_env
+        self.processes = []
+        self.killed = False
+
+    def start(self, env=None, timeout=60):
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        import time
+        from pathlib import Path
+
+        number = len(self.processes) + 1
+        log = tempfile.NamedTemporaryFile(prefix=f"celery-worker-{number}-", suffix=".log", delete=False)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "retention", "worker", "--pool=solo",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"test{number}-{os.getpid()}@%h"],
+            cwd=Path(__file__).resolve().parent,
+            env={**os.environ, **self.base_env, **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        process.log_path = log.name
+        process.log = lambda: Path(log.name).read_text(errors="replace")
+        self.processes.append(process)
+        deadline = time.monotonic() + timeout
+        while "ready." not in process.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                self._stop(process)
+                pytest.fail("the Celery worker did not start:\n" + process.log())
+            time.sleep(0.1)
+        return process
+
+    def kill(self, process):
+        """SIGKILL: no warm shutdown, no acknowledgement, the task in hand is simply gone."""
+        self.killed = True
+        process.kill()
+        process.wait(timeout=20)
+
+    def logs(self):
+        return "\n".join(f"--- worker {p.args[-1]} ---\n{p.log()}" for p in self.processes)
+
+    def stop_all(self):
+        for process in self.processes:
+            self._stop(process)
+
+    @staticmethod
+    def _stop(process):
+        import subprocess
+
+        if process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def celery_workers(django_db_setup):
+    """
+    A factory of real Celery workers (see ``CeleryWorkers``) on the Redis broker and the test
+    database; the queue is purged before, and every worker stopped after, the test.
+
+    Needs PostgreSQL (the workers must see what the tests commit) and Redis. Tests that use it
+    need ``transactional_db`` so their writes are committed and visible to the workers.
+    """
     from django.db import connection
 
     from retention.celery import app
@@ -134,29 +197,29 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}"
     )
-    app.control.purge()  # nothing left over from an earlier run
-    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "retention", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=Path(__file__).resolve().parent,
-        env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
-             "CONN_MAX_AGE": "0"},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in Path(log.name).read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the Celery worker did not start:\n" + Path(log.name).read_text())
-        time.sleep(0.2)
-    process.log_path = log.name
-    yield process
-    process.terminate()
+    app.control.purge()  # nothing left over from an earlier test or run
+    workers = CeleryWorkers({
+        "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker, "CONN_MAX_AGE": "0",
+        # Test workers never write into the developer's var/mail/ unless a test says where to send.
+        "EMAIL_URL": "memorymail://",
+    })
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield workers
+    finally:
+        workers.stop_all()
+        app.control.purge()
+        if workers.killed:
+            # The killed worker's unacknowledged task would come back to a later test's worker
+            # once the visibility timeout passes: forget it (the workers of this test are stopped).
+            import redis
+
+            redis.Redis.from_url(broker).delete("unacked", "unacked_index")
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real Celery worker for the test (see ``celery_workers``)."""
+    return celery_workers.start()
 
 
 def wait_for(condition, timeout=30, interval=0.2):

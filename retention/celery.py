@@ -18,8 +18,24 @@ app.conf.beat_schedule = {
         "task": "touchpoints.tasks.checkin_scan",
         "schedule": crontab(minute=5),
     },
+    # Greetings, check-in emails, post-purchase follow-ups and card reminders: rows are made as
+    # soon as a time zone's local date begins and go out at the program's hour there.
+    "program-scan": {
+        "task": "touchpoints.tasks.program_scan",
+        "schedule": crontab(minute=7),
+    },
+    # "Within the hour" of becoming a customer: not a daily job.
+    "thank-you-scan": {
+        "task": "touchpoints.tasks.thank_you_scan",
+        "schedule": crontab(minute="*/10"),
+    },
     "outbox-sweep": {
         "task": "touchpoints.tasks.sweep_outbox",
         "schedule": 120.0,
+    },
+    # Daily, in the small hours: purchases age out of each customer's "last 12 months" value.
+    "customer-values": {
+        "task": "customers.tasks.recompute_customer_values",
+        "schedule": crontab(hour=2, minute=15),
     },
 }

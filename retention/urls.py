@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from customers import views as customer_views
+from touchpoints.urls import root_urlpatterns as touchpoint_pages
 
 from . import views
 
@@ -16,10 +17,13 @@ urlpatterns = [
          name="password_change_done"),
     path("healthz", views.healthz, name="healthz"),
     path("today/", views.today, name="today"),
+    path("today/<str:username>/", views.today, name="today_of"),
+    path("records/", views.records, name="records"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
     path("customers/", include("customers.urls")),
     path("touchpoints/", include("touchpoints.urls")),
+    path("", include(touchpoint_pages)),
     path("u/<str:token>/", customer_views.unsubscribe, name="unsubscribe"),
     path("", include("surveys.urls")),
     path("admin/", admin.site.urls),

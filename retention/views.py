@@ -4,26 +4,34 @@ the dashboard. The apps below never import from each other upwards (surveys → 
 customers), so this is where their pieces meet. Also ``/healthz``.
 """
 
-import datetime
-
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from customers.access import customer_for_user, visible_customers
-from customers.models import Contact, Customer, Team
+from customers.access import customer_for_user, require_manager, visible_customers
+from customers.models import Customer, Team
+from customers.selectors import customer_referrals, status_history
+from customers.value import lifetime_value
 from touchpoints.forms import TouchpointForm
-from touchpoints.models import FollowUp, Touchpoint
-from touchpoints.selectors import timeline_page
+from touchpoints.selectors import (
+    PROMISE_RATE_DAYS,
+    complaint_records,
+    promise_rates,
+    timeline_filters,
+    timeline_page,
+)
+from touchpoints.views import complaint_panel_context, promise_panel_context
 
 from .celery import app as celery_app
-
-TODAY_LIST_SIZE = 50
+from .pagination import paginate
+from .today import managed_members, today_lists
 
 
 def home(request):
@@ -37,7 +45,7 @@ def customer_detail(request, pk):
     )
     contacts = list(customer.contacts.all())
     timeline = timeline_page(
-        customer=customer, page=request.GET.get("page"), kind=request.GET.get("kind", "")
+        customer=customer, before=request.GET.get("before", ""), kind=request.GET.get("kind", "")
     )
     context = {
         "customer": customer,
@@ -45,51 +53,73 @@ def customer_detail(request, pk):
         "tags": customer.tags.all(),
         "checkin_state": customer.checkin_state(),
         "follow_ups": customer.follow_ups.open().select_related("assignee"),
-        "purchases": customer.purchases.all()[:10],
         "key_dates": customer.key_dates.select_related("contact"),
         "changes": customer.changes.select_related("user")[:10],
         "timeline": timeline,
-        "timeline_kind": request.GET.get("kind", ""),
-        "timeline_kinds": Touchpoint.Kind.choices,
-        "form": TouchpointForm(customer=customer),
+        "timeline_kind": timeline.kind,
+        "timeline_kinds": timeline_filters(),
     }
     if request.htmx and request.GET.get("fragment") == "timeline":
         return render(request, "touchpoints/_timeline.html", context)
+    context["form"] = TouchpointForm(customer=customer, contacts=contacts)
+    context.update(promise_panel_context(customer), **complaint_panel_context(customer))
+    context.update({
+        "currency": settings.CURRENCY,
+        "value": lifetime_value(customer),
+        "purchases": paginate(customer.purchases.all(), request.GET.get("purchases_page"), per_page=10),
+        "status_history": status_history(customer),
+        # Another team's referrer is named only to those who may see it.
+        "referrer_visible": customer.referred_by_id is not None and visible_customers(request.user)
+        .filter(pk=customer.referred_by_id).exists(),
+        "referrals": customer_referrals(user=request.user, customer=customer),
+    })
     return render(request, "customers/detail.html", context)
 
 
 @require_GET
-def today(request):
-    """The account manager's home: who to contact and what is due, most urgent first."""
-    user = request.user
-    local_today = timezone.localdate()
-    mine = visible_customers(user).in_program().filter(owner=user)
+def today(request, username=None):
+    """
+    The account manager's home: what is due, most urgent first, each item actionable in place.
 
-    follow_ups = (
-        FollowUp.objects.visible_to(user).open().filter(assignee=user)
-        .select_related("customer").order_by("due_on", "pk")[:TODAY_LIST_SIZE]
-    )
-    checkins = (
-        mine.filter(next_checkin_due__lte=local_today)
-        .order_by("next_checkin_due", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
-    )
-    week = [local_today + datetime.timedelta(days=n) for n in range(7)]
-    birthdays = (
-        Contact.objects.filter(customer__in=mine.values("pk"))
-        .filter(_birthday_within(week))
-        .select_related("customer")
-        .order_by("birthday_month", "birthday_day", "name")[:TODAY_LIST_SIZE]
-    )
-    recent = (
-        Touchpoint.objects.visible_to(user).filter(author=user)
-        .select_related("customer").order_by("-happened_at")[:10]
-    )
-    return render(request, "retention/today.html", {
-        "local_today": local_today,
-        "follow_ups": follow_ups,
-        "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
-        "birthdays": [(c, _next_occurrence(c, local_today)) for c in birthdays],
-        "recent": recent,
+    ``/today/<username>/`` or ``/today/?user=<id>``: a manager opens the day of an account manager
+    of a team they manage; anyone else's answers 404.
+    """
+    subject = _today_subject(request, username)
+    context = today_lists(viewer=request.user, subject=subject)
+    # Read by the page only for managers (``is_manager``, from the context processor).
+    context.update(subject=subject, is_own=subject == request.user,
+                   team_members=managed_members(request.user))
+    return render(request, "retention/today.html", context)
+
+
+def _today_subject(request, username):
+    user_id = request.GET.get("user")
+    if username is None and not user_id:
+        return request.user
+    users = get_user_model().objects.filter(is_active=True)
+    if username is not None:
+        subject = get_object_or_404(users, username=username)
+    elif user_id.isdigit():
+        subject = get_object_or_404(users, pk=int(user_id))
+    else:
+        raise Http404
+    if subject != request.user and not managed_members(request.user).filter(pk=subject.pk).exists():
+        raise Http404
+    return subject
+
+
+@require_GET
+def records(request):
+    """Promises kept on time and complaints, per account manager of the teams the user manages."""
+    require_manager(request.user)
+    now = timezone.now()
+    local_today = timezone.localdate(now)
+    members = list(managed_members(request.user))
+    rates = promise_rates(viewer=request.user, owners=members, today=local_today)
+    complaints = complaint_records(viewer=request.user, handlers=members, now=now)
+    rows = [{"user": m, "promises": rates[m.pk], "complaints": complaints[m.pk]} for m in members]
+    return render(request, "retention/records.html", {
+        "rows": rows, "days": PROMISE_RATE_DAYS, "local_today": local_today,
     })
 
 
@@ -97,22 +127,21 @@ def today(request):
 def dashboard(request):
     """Coverage of each book the user can see, and the overdue customers worth the most."""
     local_today = timezone.localdate()
-    in_program = Q(customers__archived_at__isnull=True,
-                   customers__status__in=[Customer.Status.ACTIVE, Customer.Status.INACTIVE])
-    teams = (
-        Team.objects.filter(pk__in=Team.objects.visible_to(request.user).values("pk"))
-        .annotate(
-            total=Count("customers", filter=in_program),
-            covered=Count("customers", filter=in_program
-                          & Q(customers__next_checkin_due__gt=local_today)),
-        )
-        .order_by("name")
-    )
+    teams = Team.objects.visible_to(request.user).order_by("name")
+    # Counted from the customers, grouped by team, on columns of the partial index of the
+    # customers in the program (team, next check-in): an index-only scan, not a join of every row.
+    counts = {
+        row["team"]: row for row in
+        visible_customers(request.user).in_program().order_by().values("team")
+        .annotate(total=Count("team"), covered=Count("team", filter=Q(next_checkin_due__gt=local_today)))
+    }
     rows = []
     for team in teams:
-        coverage = round(100 * team.covered / team.total) if team.total else None
-        rows.append({"team": team, "total": team.total, "covered": team.covered,
-                     "overdue": team.total - team.covered, "coverage": coverage})
+        count = counts.get(team.pk, {"total": 0, "covered": 0})
+        total, covered = count["total"], count["covered"]
+        coverage = round(100 * covered / total) if total else None
+        rows.append({"team": team, "total": total, "covered": covered,
+                     "overdue": total - covered, "coverage": coverage})
     at_risk = (
         visible_customers(request.user).in_program()
         .filter(next_checkin_due__lte=local_today)
@@ -158,27 +187,3 @@ def _check_broker():
         return f"error: {error.__class__.__name__}"
     return "ok"
 
-
-def _birthday_within(days):
-    """Contacts whose birthday falls on one of ``days`` (29 Feb counts on 28 Feb in other years)."""
-    condition = Q(pk__in=[])
-    for day in days:
-        condition |= Q(birthday_month=day.month, birthday_day=day.day)
-        if (day.month, day.day) == (2, 28) and not _is_leap(day.year):
-            condition |= Q(birthday_month=2, birthday_day=29)
-    return condition
-
-
-def _is_leap(year):
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def _next_occurrence(contact, today):
-    for year in (today.year, today.year + 1):
-        month, day = contact.birthday_month, contact.birthday_day
-        if (month, day) == (2, 29) and not _is_leap(year):
-            day = 28
-        date = datetime.date(year, month, day)
-        if date >= today:
-            return date
-    return None

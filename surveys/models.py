@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Contact, Customer, new_token
+from customers.models import Contact, Customer, filter_visible, new_token
 
 
 class Survey(models.Model):
@@ -40,7 +40,7 @@ class Survey(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
 
 class Invitation(models.Model):

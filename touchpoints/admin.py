@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import FollowUp, Touchpoint
+from .models import (
+    Complaint,
+    ComplaintTarget,
+    EmailSignature,
+    FollowUp,
+    OutboxMessage,
+    Program,
+    Promise,
+    Touchpoint,
+)
 
 
 @admin.register(Touchpoint)
@@ -19,4 +28,57 @@ class FollowUpAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["customer", "assignee"]
     raw_id_fields = ["customer", "assignee", "closed_by"]
+    show_full_result_count = False
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    """Also editable in the app, with a preview, on the Programs page."""
+
+    list_display = ["key", "enabled", "send_hour", "days", "subject"]
+    list_editable = ["enabled"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["occasion_key", "program", "customer", "status", "attempts", "send_after", "sent_at"]
+    list_filter = ["program", "status"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer", "contact", "sender", "touchpoint", "related_touchpoint"]
+    search_fields = ["occasion_key"]
+    show_full_result_count = False
+
+
+@admin.register(EmailSignature)
+class EmailSignatureAdmin(admin.ModelAdmin):
+    list_display = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Promise)
+class PromiseAdmin(admin.ModelAdmin):
+    list_display = ["description", "customer", "owner", "due_on", "status", "kept_on"]
+    list_filter = ["status"]
+    list_select_related = ["customer", "owner"]
+    raw_id_fields = ["customer", "contact", "touchpoint", "owner"]
+    date_hierarchy = "due_on"
+    show_full_result_count = False
+
+
+@admin.register(ComplaintTarget)
+class ComplaintTargetAdmin(admin.ModelAdmin):
+    """How fast complaints of each severity must be answered and resolved (new complaints only)."""
+
+    list_display = ["severity", "first_response_hours", "resolution_hours"]
+    list_editable = ["first_response_hours", "resolution_hours"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = ["summary", "customer", "severity", "status", "opened_at",
+                    "first_response_due_at", "resolution_due_at", "handled_by"]
+    list_filter = ["status", "severity"]
+    list_select_related = ["customer", "handled_by"]
+    raw_id_fields = ["customer", "contact", "handled_by", "opened_by"]
+    date_hierarchy = "opened_at"
     show_full_result_count = False

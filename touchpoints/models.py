@@ -6,12 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Contact, Customer
+from customers.models import Contact, Customer, filter_visible
 
 
 class TouchpointQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
 
 class Touchpoint(models.Model):
@@ -89,7 +89,7 @@ class Touchpoint(models.Model):
 
 class FollowUpQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
     def open(self):
         return self.filter(status=FollowUp.Status.OPEN)
@@ -167,7 +167,7 @@ class EmailSignature(models.Model):
 
 class PromiseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
     def open(self):
         return self.filter(status=Promise.Status.OPEN)
@@ -229,7 +229,7 @@ class ComplaintTarget(models.Model):
 
 class ComplaintQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
     def unresolved(self):
         return self.filter(status__in=[Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED])
@@ -324,7 +324,7 @@ class Program(models.Model):
 
 class OutboxQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return filter_visible(self, user)
 
 
 class OutboxMessage(models.Model):

@@ -17,6 +17,7 @@ row is marked sent: the sweeper then sends it again. It is as small as one UPDAT
 """
 
 import datetime
+import functools
 import logging
 import random
 import smtplib
@@ -34,11 +35,11 @@ from .models import OutboxMessage, Touchpoint
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-BACKOFF_BASE_SECONDS = 30
 # Kept well below the broker's visibility timeout (one hour), so a retry waiting in the queue is
 # never delivered twice by Redis.
 BACKOFF_CAP_SECONDS = 15 * 60
 STUCK_AFTER = datetime.timedelta(minutes=10)
+QUEUED_LEASE = datetime.timedelta(minutes=10)
 SEND_BATCH_SIZE = 100
 
 UNSUBSCRIBE_FOOTER = (
@@ -48,7 +49,20 @@ UNSUBSCRIBE_FOOTER = (
 
 
 def unsubscribe_url(contact):
-    return settings.SITE_URL + reverse("unsubscribe", args=[contact.unsubscribe_token])
+    return unsubscribe_url_for(contact.unsubscribe_token)
+
+
+def unsubscribe_url_for(token):
+    # reverse() once, not once per message: a scan builds tens of thousands of these.
+    return settings.SITE_URL + _unsubscribe_path().replace(_TOKEN_SLOT, token)
+
+
+_TOKEN_SLOT = "__token__"
+
+
+@functools.cache
+def _unsubscribe_path():
+    return reverse("unsubscribe", args=[_TOKEN_SLOT])
 
 
 def with_unsubscribe_footer(body_text, contact):
@@ -88,8 +102,6 @@ def outbox_enqueue(*, occasion_key, program, customer, to, subject, body_text, c
 
 def enqueue_on_commit(message_ids, send_after=None):
     """Queue sending once the deciding transaction commits; later if the messages are not due yet."""
-    from .tasks import send_outbox_messages
-
     if not message_ids:
         return
     delay = 0
@@ -98,7 +110,31 @@ def enqueue_on_commit(message_ids, send_after=None):
     ids = list(message_ids)
     if delay > BACKOFF_CAP_SECONDS:
         return  # far in the future: the sweeper queues it when it falls due
-    transaction.on_commit(lambda: send_outbox_messages.apply_async((ids,), countdown=delay))
+    transaction.on_commit(lambda: queue_send(ids, countdown=delay))
+
+
+def queue_send(message_ids, countdown=0):
+    """
+    Hand messages to a worker; True if the broker took them.
+
+    A broker that is down must not fail the request or the scan that decided to send: the rows
+    are committed and pending, and the sweeper queues them once the broker is back.
+    """
+    from .tasks import send_outbox_messages
+
+    try:
+        send_outbox_messages.apply_async((list(message_ids),), countdown=countdown,
+                                         retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:
+        log.warning("could not queue %d outbox message(s) %s; they stay pending for the sweeper",
+                    len(message_ids), list(message_ids)[:10], exc_info=True)
+        return False
+    return True
+
+
+# A short retry when publishing, so a broker outage costs the deciding request a second, not ten.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                        "interval_max": 0.5}
 
 
 def outbox_send(message_ids):
@@ -108,10 +144,12 @@ def outbox_send(message_ids):
     Returns ``{"sent": n, "retry": n, "failed": n, "suppressed": n, "skipped": n}``.
     """
     outcome = dict.fromkeys(("sent", "retry", "failed", "suppressed", "skipped"), 0)
+    # One read for the batch; then each message is claimed just before it is sent.
+    loaded = _load(message_ids)
     connection = None
     try:
         for message_id in message_ids:
-            message = _claim(message_id)
+            message = _claim(loaded.get(message_id))
             if message is None:
                 outcome["skipped"] += 1
                 continue
@@ -121,25 +159,62 @@ def outbox_send(message_ids):
                 continue
             if connection is None:
                 connection = get_connection()
-                connection.open()
-            outcome[_deliver(message, connection)] += 1
+                try:
+                    connection.open()
+                except TEMPORARY_ERRORS as error:  # the server is down: this one waits, so do the rest
+                    _close(connection)
+                    connection = None
+                    outcome[_retry_later(message, error)] += 1
+                    continue
+            result = _deliver(message, connection)
+            outcome[result] += 1
+            if result == "retry":
+                # The session may be broken (a 421 closes it): the next message reconnects.
+                _close(connection)
+                connection = None
     finally:
         if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # closing a broken SMTP session must not mask the outcome
-                log.warning("could not close the SMTP connection cleanly", exc_info=True)
+            _close(connection)
     return outcome
 
 
-def _claim(message_id):
-    now = timezone.now()
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=OutboxMessage.Status.PENDING, send_after__lte=now
-    ).update(status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    return OutboxMessage.objects.select_related("contact", "customer", "sender").get(pk=message_id)
+def _close(connection):
+    try:
+        connection.close()
+    except Exception:  # closing a broken SMTP session must not mask the outcome
+        log.warning("could not close the SMTP connection cleanly", exc_info=True)
+
+
+def _load(message_ids):
+    return OutboxMessage.objects.select_related("contact", "customer", "sender").in_bulk(
+        [pk for pk in message_ids if pk is not None])
+
+
+def _claim(message):
+    """
+    ``pending`` → ``sending``, if the row is still as it was read and due; None if someone else has
+    it (a duplicate task, another worker) or it is not due.
+
+    The UPDATE also matches the attempts read with the batch, so the count the retry policy looks at
+    is exact. A row read as due that fails the claim is read again and tried once more, in case
+    only its attempts changed meanwhile.
+    """
+    for again in (False, True):
+        if message is None or message.status != OutboxMessage.Status.PENDING:
+            return None
+        now = timezone.now()
+        if message.send_after > now:
+            return None
+        claimed = OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxMessage.Status.PENDING, send_after__lte=now,
+            attempts=message.attempts,
+        ).update(status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        if claimed:
+            message.status, message.claimed_at, message.attempts = "sending", now, message.attempts + 1
+            return message
+        if not again:
+            message = _load([message.pk]).get(message.pk)
+    return None
 
 
 def _deliver(message, connection):
@@ -166,7 +241,9 @@ TEMPORARY_ERRORS = (smtplib.SMTPException, socket.error, TimeoutError, Connectio
 
 
 def build_email(message, connection=None):
-    headers = {}
+    # The occasion travels with the message, so a receiving system (or a test's SMTP sink) can tell
+    # one occasion's message from another's, and a duplicate from two messages.
+    headers = {"X-Retention-Occasion": message.occasion_key}
     if message.automated and message.contact is not None:
         url = unsubscribe_url(message.contact)
         headers["List-Unsubscribe"] = f"<{url}>"
@@ -187,7 +264,7 @@ def build_email(message, connection=None):
 
 def backoff_seconds(attempts):
     """Exponential, capped and jittered, so a recovering SMTP server is not hit all at once."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    ceiling = min(BACKOFF_CAP_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -201,9 +278,7 @@ def _retry_later(message, error):
         status=OutboxMessage.Status.PENDING, last_error=_describe(error),
         send_after=timezone.now() + datetime.timedelta(seconds=delay),
     )
-    from .tasks import send_outbox_messages
-
-    send_outbox_messages.apply_async(([message.pk],), countdown=delay)
+    queue_send([message.pk], countdown=delay)
     return "retry"
 
 
@@ -234,22 +309,71 @@ def _describe(error):
     return f"{error.__class__.__name__}: {error}"[:1000]
 
 
-def outbox_sweep(*, now=None, limit=5000):
+def outbox_sweep(*, now=None, limit=20_000):
     """
     Re-queue what should be on its way: pending rows that are due (their task was lost, say in a
-    broker outage) and rows stuck in ``sending`` (their worker was killed). Returns the ids queued.
-    """
-    from .tasks import send_outbox_messages
+    broker outage, or they were due too late to be queued when decided) and rows stuck in
+    ``sending`` (their worker was killed). Returns the ids queued.
 
+    Queued rows are stamped (``claimed_at``) and left to their task for ``QUEUED_LEASE``: with a
+    backlog longer than the sweep interval, a sweep does not queue the same rows over and over.
+    """
     now = now or timezone.now()
     OutboxMessage.objects.filter(
         status=OutboxMessage.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
     ).update(status=OutboxMessage.Status.PENDING)
     ids = list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, send_after__lte=now)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - datetime.timedelta(minutes=1)))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - QUEUED_LEASE))
         .order_by("send_after").values_list("pk", flat=True)[:limit]
     )
     for start in range(0, len(ids), SEND_BATCH_SIZE):
-        send_outbox_messages.delay(ids[start:start + SEND_BATCH_SIZE])
+        batch = ids[start:start + SEND_BATCH_SIZE]
+        if not queue_send(batch):
+            return ids[:start]  # the broker is down: the next sweep tries again
+        OutboxMessage.objects.filter(pk__in=batch, status=OutboxMessage.Status.PENDING).update(
+            claimed_at=now
+        )
     return ids
+
+
+def outbox_retry(*, message):
+    """Put a failed message back in line (a person asked for it); attempts start again."""
+    retried = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.FAILED).update(
+        status=OutboxMessage.Status.PENDING, attempts=0, send_after=timezone.now(), claimed_at=None
+    )
+    if retried:
+        enqueue_on_commit([message.pk])
+    message.refresh_from_db()
+    return bool(retried)
+
+
+# Reading the outbox (the Outbox page) ----------------------------------------------------------
+
+
+def outbox_filter(messages, *, program="", status="", date_from=None, date_to=None):
+    """Narrow a queryset of messages; dates are days of ``send_after`` in the installation's zone."""
+    if program:
+        messages = messages.filter(program=program)
+    if status:
+        messages = messages.filter(status=status)
+    zone = timezone.get_current_timezone()
+
+    def midnight(day):
+        return datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+
+    if date_from:
+        messages = messages.filter(send_after__gte=midnight(date_from))
+    if date_to:
+        messages = messages.filter(send_after__lt=midnight(date_to + datetime.timedelta(days=1)))
+    return messages
+
+
+SHOWN_HEADERS = ["From", "To", "Reply-To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post",
+                 "X-Retention-Occasion"]
+
+
+def outbox_headers(message):
+    """The headers the message goes out with, as ``build_email`` makes them (decoded)."""
+    built = build_email(message).message()
+    return [(name, str(built[name])) for name in SHOWN_HEADERS if built[name] is not None]

@@ -1,5 +1,7 @@
 """Celery tasks: thin, they take ids and dates and call services."""
 
+import datetime
+
 from celery import shared_task
 
 from . import services
@@ -32,3 +34,20 @@ def sweep_outbox():
     from .outbox import outbox_sweep
 
     return len(outbox_sweep())
+
+
+@shared_task
+def program_scan(on_date=None):
+    """Hourly: every program's messages (and card reminders) for each time zone's local date."""
+    from .programs import programs_scan
+
+    day = datetime.date.fromisoformat(on_date) if on_date else None
+    return programs_scan(on_date=day).as_dict()
+
+
+@shared_task
+def thank_you_scan():
+    """Every 10 minutes: thank customers who just became active, within the hour."""
+    from .programs import thank_you_scan as scan
+
+    return scan().as_dict()

@@ -36,6 +36,7 @@ def our_patterns(resolver=None, prefix="", namespace=""):
 
 def concrete(route, pk):
     url = "/" + route.replace("<int:pk>", str(pk)).replace("<int:customer_pk>", str(pk))
+    url = url.replace("<slug:key>", "birthday")  # a program's key
     return url.replace("<str:token>", "not-a-real-token").replace("^", "").replace("$", "")
 
 

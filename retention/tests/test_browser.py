@@ -24,7 +24,7 @@ from customers.services import contact_save, customer_create
 from surveys.models import Response
 from surveys.services import invitation_create
 from surveys.tests.factories import SurveyFactory
-from touchpoints.models import Touchpoint
+from touchpoints.models import Promise, Touchpoint
 
 pytestmark = pytest.mark.browser
 
@@ -168,6 +168,38 @@ def test_account_manager_logs_an_overdue_checkin_with_the_keyboard(page, live_se
     assert page.get_by_text("Overdue Widgets").count() >= 1  # in "recent touchpoints"
     assert "Overdue Widgets" not in page.locator(
         ".card", has=page.get_by_role("heading", name="Check-ins due")).inner_text()
+
+
+def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(page, live_server,
+                                                                              alice, north):
+    customer = new_customer(alice, north, "Promised Parts")
+    contact_save(contact=Contact(customer=customer, name="Petra Park", email="petra@example.com",
+                                 is_primary=True))
+    login(page, live_server.url, alice)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.evaluate("window.__notReloaded = 'still here'")
+
+    # The form is not on the page until asked for; the link loads it in place, cursor in it.
+    promises = page.locator("#customer-promises")
+    assert promises.locator("form").count() == 0
+    promises.get_by_role("link", name="Record a promise").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'promise_description'")  # htmx settles
+    page.keyboard.type("Send the revised quote")
+    page.keyboard.press("Enter")  # implicit submission; contact and due date have defaults
+    promises.get_by_role("status").filter(has_text="Promise recorded").wait_for()
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
+    promise = Promise.objects.get(customer=customer)
+    assert (promise.description, promise.contact.name) == ("Send the revised quote", "Petra Park")
+
+    purchases = page.locator("#purchases")
+    purchases.get_by_role("link", name="Add purchase").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.name === 'purchase-date'")
+    purchases.locator("#id_purchase-amount").fill("250")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/#purchases")
+    assert customer.purchases.get().amount == 250
 
 
 def test_account_manager_creates_a_customer_adds_a_contact_and_edits_it(page, live_server,

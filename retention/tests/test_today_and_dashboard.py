@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from customers.tests.factories import ContactFactory, CustomerFactory
+from customers.tests.factories import ContactFactory, CustomerFactory, TeamFactory
 from touchpoints.tests.factories import FollowUpFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,9 @@ def test_today_query_count_does_not_grow(client, alice, north, django_assert_max
         ContactFactory(customer=customer, birthday_month=3, birthday_day=11)
         FollowUpFactory(customer=customer, assignee=alice)
     client.force_login(alice)
-    with django_assert_max_num_queries(10):
+    # One query per list (complaints, check-ins, promises, meetings, follow-ups, birthdays,
+    # anniversaries, key dates, new customers, recent touches, the promise rate), plus the session.
+    with django_assert_max_num_queries(16):
         client.get("/today/")
 
 
@@ -118,3 +120,44 @@ def test_the_dashboard_query_count_does_not_grow(
     client.force_login(maria)
     with django_assert_max_num_queries(8):
         client.get("/dashboard/")
+
+
+def test_the_dashboard_counts_archived_prospects_and_empty_teams_right(client, maria, north, alice):
+    TeamFactory(name="West", managers=[maria])  # no customers yet
+    CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY + datetime.timedelta(days=1))
+    CustomerFactory(team=north, owner=alice, next_checkin_due=None, status="inactive")  # never due
+    CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, status="prospect")
+    CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, archived_at=NOW)
+    client.force_login(maria)
+
+    rows = {
+        r["team"].name: (r["total"], r["covered"], r["overdue"], r["coverage"])
+        for r in client.get("/dashboard/").context["rows"]
+    }
+
+    assert rows == {"North": (2, 1, 1, 50), "West": (0, 0, 0, None)}
+
+
+def test_pages_show_a_customer_without_an_owner(client, maria, north):
+    CustomerFactory(
+        team=north, owner=None, name="Orphan", next_checkin_due=TODAY - datetime.timedelta(days=3)
+    )
+    client.force_login(maria)
+    for url in ("/dashboard/", "/customers/", "/customers/?due=1"):
+        response = client.get(url)
+        assert response.status_code == 200 and "Orphan" in response.content.decode(), url
+
+
+def test_birthdays_across_the_new_year_keep_the_nearest_when_the_list_is_cut(
+    client, alice, north, time_machine, monkeypatch
+):
+    time_machine.move_to(datetime.datetime(2026, 12, 30, 9, 0, tzinfo=datetime.UTC), tick=False)
+    monkeypatch.setattr("retention.today.TODAY_LIST_SIZE", 1)
+    customer = CustomerFactory(team=north, owner=alice)
+    ContactFactory(customer=customer, name="January", birthday_month=1, birthday_day=2)
+    ContactFactory(customer=customer, name="December", birthday_month=12, birthday_day=31)
+    client.force_login(alice)
+
+    birthdays = client.get("/today/").context["birthdays"]
+
+    assert [(c.name, d) for c, d in birthdays] == [("December", datetime.date(2026, 12, 31))]

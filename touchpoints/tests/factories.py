@@ -1,9 +1,11 @@
+import datetime
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from customers.tests.factories import CustomerFactory
-from touchpoints.models import FollowUp, Touchpoint
+from touchpoints.models import Complaint, FollowUp, Promise, Touchpoint
 
 
 class TouchpointFactory(DjangoModelFactory):
@@ -27,3 +29,29 @@ class FollowUpFactory(DjangoModelFactory):
     kind = FollowUp.Kind.TASK
     title = factory.Faker("sentence", nb_words=4)
     due_on = factory.LazyFunction(timezone.localdate)
+
+
+class PromiseFactory(DjangoModelFactory):
+    """A promise as ``promise_create`` makes it; close it through ``promise_close``."""
+
+    class Meta:
+        model = Promise
+
+    customer = factory.SubFactory(CustomerFactory)
+    owner = factory.LazyAttribute(lambda p: p.customer.owner)
+    description = factory.Faker("sentence", nb_words=5)
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+
+
+class ComplaintFactory(DjangoModelFactory):
+    """A complaint with the default medium targets (24 h to respond, 120 h to resolve)."""
+
+    class Meta:
+        model = Complaint
+
+    customer = factory.SubFactory(CustomerFactory)
+    summary = factory.Faker("sentence", nb_words=5)
+    severity = Complaint.Severity.MEDIUM
+    opened_at = factory.LazyFunction(timezone.now)
+    first_response_due_at = factory.LazyAttribute(lambda c: c.opened_at + datetime.timedelta(hours=24))
+    resolution_due_at = factory.LazyAttribute(lambda c: c.opened_at + datetime.timedelta(hours=120))

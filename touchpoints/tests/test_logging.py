@@ -144,15 +144,10 @@ def test_script_typed_into_notes_renders_as_text(client, alice, customer):
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
-def test_the_timeline_pages_and_its_query_count_stays_flat(
-    client, alice, customer, django_assert_max_num_queries
-):
+def test_logging_in_place_also_refreshes_the_summary_cards(client, alice, customer):
     client.force_login(alice)
-    TouchpointFactory.create_batch(60, customer=customer, author=alice)
-    with django_assert_max_num_queries(16):
-        response = client.get(customer.get_absolute_url())
-    assert len(response.context["timeline"]) == 25 and response.context["timeline"].has_next
-    fragment = client.get(
-        customer.get_absolute_url() + "?fragment=timeline&page=3", headers={"HX-Request": "true"}
-    )
-    assert len(fragment.context["timeline"]) == 10 and "<html" not in fragment.content.decode()
+    fragment = log(client, customer).content.decode()
+    customer.refresh_from_db()
+    assert 'id="customer-summary" hx-swap-oob="true"' in fragment
+    assert customer.next_checkin_due.isoformat() in fragment
+    assert "never" not in fragment.split('id="customer-summary"')[1]

@@ -3,10 +3,11 @@
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.models import OutboxMessage
-from touchpoints.outbox import outbox_enqueue, outbox_send, outbox_sweep
+from touchpoints.outbox import QUEUED_LEASE, STUCK_AFTER, outbox_enqueue, outbox_send, outbox_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,28 @@ def test_a_rolled_back_decision_leaves_nothing(contact, mail_locmem):
 def test_the_sweeper_requeues_due_pending_messages(contact, mail_locmem, settings):
     message, _ = enqueue(contact)
     assert outbox_sweep() == [message.pk]
+
+
+def test_the_sweeper_leaves_queued_messages_to_their_task_for_a_while(contact, mail_locmem, time_machine):
+    # The (eager) task finds the message not due yet by the real clock: the row stays pending.
+    time_machine.move_to(timezone.now(), tick=False)
+    message, _ = enqueue(contact, send_after=timezone.now() - QUEUED_LEASE)
+    OutboxMessage.objects.filter(pk=message.pk).update(send_after=timezone.now() + QUEUED_LEASE)
+    now = timezone.now() + QUEUED_LEASE  # due now, from the sweeper's point of view
+
+    assert outbox_sweep(now=now) == [message.pk]
+    assert outbox_sweep(now=now + QUEUED_LEASE / 2) == []  # queued a moment ago: not again
+    assert outbox_sweep(now=now + QUEUED_LEASE * 2) == [message.pk]  # its task was lost: again
+
+
+def test_a_message_stuck_in_sending_is_taken_back_after_a_while(contact, mail_locmem, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    message, _ = enqueue(contact)
+    OutboxMessage.objects.filter(pk=message.pk).update(status="sending", claimed_at=timezone.now(),
+                                                       attempts=1)
+
+    assert outbox_sweep(now=timezone.now() + STUCK_AFTER / 2) == []  # its worker may still be on it
+    time_machine.move_to(timezone.now() + STUCK_AFTER * 2, tick=False)
+    assert outbox_sweep() == [message.pk]
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2 and len(mail.outbox) == 1

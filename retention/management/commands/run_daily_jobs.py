@@ -5,6 +5,8 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
+from customers.services import customer_values_recompute_all
+from touchpoints.programs import programs_scan, thank_you_scan
 from touchpoints.services import checkin_due_batches, checkin_followups_create
 
 
@@ -40,3 +42,23 @@ class Command(BaseCommand):
             self.stdout.write(f"{due} check-in follow-up(s) would be opened; nothing was changed.")
         else:
             self.stdout.write(self.style.SUCCESS(f"check-ins: {opened} follow-up(s) opened."))
+
+        # The automated programs: greetings, check-in emails, post-purchase follow-ups, card
+        # reminders for that local date; thank-you notes for whoever just became a customer.
+        report = programs_scan(on_date=on_date, dry_run=dry_run)
+        thank_you_scan(dry_run=dry_run, report=report)
+        for line in report.lines:
+            self.stdout.write(line)
+        for program, counts in report.counts.items():
+            detail = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing due"
+            if dry_run:
+                self.stdout.write(f"{program}: {detail}; nothing was changed.")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{program}: {detail}."))
+
+        # Purchases older than 365 days leave each customer's "last 12 months" value.
+        revalued = customer_values_recompute_all(today=on_date, dry_run=dry_run)
+        if dry_run:
+            self.stdout.write(f"{revalued} customer value(s) would be recomputed; nothing was changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"values: {revalued} customer(s) recomputed."))

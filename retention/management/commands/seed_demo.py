@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from faker import Faker
 
@@ -41,8 +42,17 @@ from customers.tests.factories import (
 from surveys.models import Invitation, Response
 from surveys.services import invitation_create, response_record
 from surveys.tests.factories import SurveyFactory
-from touchpoints.models import FollowUp, Touchpoint
-from touchpoints.services import checkin_due_batches, checkin_followups_create
+from touchpoints.models import FollowUp, Promise, Touchpoint
+from touchpoints.services import (
+    checkin_due_batches,
+    checkin_followups_create,
+    complaint_acknowledge,
+    complaint_close,
+    complaint_open,
+    complaint_resolve,
+    promise_close,
+    promise_create,
+)
 from touchpoints.tests.factories import FollowUpFactory, TouchpointFactory
 
 DEFAULT_PASSWORD = "retention-demo"
@@ -134,6 +144,13 @@ KIND_WEIGHTS = [
     (Touchpoint.Kind.MEETING, 0.13), (Touchpoint.Kind.VISIT, 0.05),
     (Touchpoint.Kind.NOTE, 0.17),
 ]
+PROMISES = ["Send the revised quote", "Arrange a demo of the new reporting module",
+            "Check the invoice discrepancy with finance", "Share the onboarding checklist",
+            "Introduce the support lead", "Send the case study they asked for",
+            "Confirm the delivery date with logistics"]
+COMPLAINTS = ["Invoice sent to the wrong address", "Delivery arrived two days late",
+              "Support did not call back as promised", "Login problems after the update",
+              "Report export shows wrong totals"]
 TASKS = ["Send the renewal quote", "Book the quarterly review", "Chase the signed order form",
          "Share the onboarding checklist", "Ask for a reference call", "Confirm training dates"]
 SURVEY_COMMENTS = {
@@ -269,12 +286,15 @@ class DemoData:
         for local_date, ids in checkin_due_batches():
             follow_ups += checkin_followups_create(customer_ids=ids, on_date=local_date)
         invitations = self._survey(customers)
+        promises = self._promises(customers)
+        complaints = self._complaints(customers)
+        self._meeting_notes()
 
         return {
             "users": len(self.users), "teams": len(self.teams), "customers": len(customers),
             "contacts": len(contacts), "touchpoints": len(touchpoints),
             "purchases": len(purchases), "follow-ups": follow_ups,
-            "survey invitations": invitations,
+            "survey invitations": invitations, "promises": promises, "complaints": complaints,
         }
 
     # Customers -------------------------------------------------------------------------------
@@ -561,3 +581,82 @@ class DemoData:
         Response.objects.bulk_update(responses, ["created_at"])
         return len(invitations)
 
+
+    # Promises, complaints and meeting notes --------------------------------------------------
+
+    def _owned_active(self, customers, owner):
+        return [c for c in customers if c.owner == owner and c.status == Customer.Status.ACTIVE]
+
+    def _promises(self, customers):
+        """
+        Per account manager a record of promises over the last quarter, mostly kept, and a few
+        open ones: some due this week, one overdue. Made and closed through the services.
+        """
+        count = 0
+        for members in self.members.values():
+            for owner in members:
+                owned = self._owned_active(customers, owner)
+                for customer in random.sample(owned, min(8, len(owned))):
+                    made = self.today - datetime.timedelta(days=random.randint(10, 80))
+                    due = made + datetime.timedelta(days=random.randint(3, 14))
+                    promise = promise_create(
+                        customer=customer, user=owner, description=random.choice(PROMISES),
+                        due_on=due, contact=customer.demo_contacts[0],
+                    )
+                    Promise.objects.filter(pk=promise.pk).update(
+                        created_at=self._local_datetime(customer, made, hour=11))
+                    promise.refresh_from_db()
+                    outcome = random.choices(["kept", "exceeded", "late", "broken"],
+                                             [70, 10, 12, 8])[0]
+                    kept_on = {"kept": due, "exceeded": due - datetime.timedelta(days=2),
+                               "late": due + datetime.timedelta(days=3), "broken": None}[outcome]
+                    # The service decides "late" by the date it was kept.
+                    status = "kept" if outcome == "late" else outcome
+                    promise_close(promise=promise, user=owner, status=status,
+                                  kept_on=min(kept_on, self.today) if kept_on else None)
+                    count += 1
+                for offset in (-2, 1, 3, 6)[:len(owned)]:
+                    customer = random.choice(owned)
+                    promise_create(
+                        customer=customer, user=owner, description=random.choice(PROMISES),
+                        due_on=self.today + datetime.timedelta(days=offset),
+                        contact=customer.demo_contacts[0],
+                    )
+                    count += 1
+        return count
+
+    def _complaints(self, customers):
+        """Per account manager one complaint closed last month and one or two still open."""
+        count = 0
+        for members in self.members.values():
+            for owner in members:
+                owned = self._owned_active(customers, owner)
+                if len(owned) < 3:
+                    continue
+                old, *current = random.sample(owned, 3)
+                complaint = complaint_open(
+                    customer=old, user=owner, summary=random.choice(COMPLAINTS),
+                    severity="medium", contact=old.demo_contacts[0],
+                    opened_at=self.now - datetime.timedelta(days=random.randint(20, 40)),
+                )
+                complaint_acknowledge(complaint=complaint, user=owner)
+                complaint_resolve(complaint=complaint, user=owner,
+                                  resolution_notes="Fixed and explained; the customer is happy.")
+                complaint_close(complaint=complaint, user=owner)
+                for customer, severity, hours in zip(current, ["high", "low"], [6, 30], strict=True):
+                    complaint_open(
+                        customer=customer, user=owner, summary=random.choice(COMPLAINTS),
+                        severity=severity, contact=customer.demo_contacts[0],
+                        opened_at=self.now - datetime.timedelta(hours=hours),
+                    )
+                count += 3
+        return count
+
+    def _meeting_notes(self):
+        """Notes went out after most meetings; a few recent ones are still waiting for them."""
+        meetings = Touchpoint.objects.filter(
+            kind=Touchpoint.Kind.MEETING, happened_at__lt=self.now - datetime.timedelta(days=3)
+        )
+        Touchpoint.objects.filter(pk__in=meetings.values("pk")).update(
+            notes_sent_at=F("happened_at") + datetime.timedelta(hours=3)
+        )

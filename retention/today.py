@@ -1,0 +1,198 @@
+"""
+Today, composed: what one account manager should do today, most urgent first.
+
+It reads from both apps (customers' dates and check-in clocks, touchpoints' promises, complaints,
+meetings and outbox), so it lives here, beside the views that show it. Every list is one query,
+capped at ``TODAY_LIST_SIZE`` rows, and reads only what ``viewer`` may see: a manager looking at an
+account manager's day sees that person's items among the customers of the teams they manage.
+"""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.utils import timezone
+
+from customers.models import Contact, Customer, KeyDate, Team, filter_visible, in_program_q
+from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
+from touchpoints.selectors import (
+    complaint_urgency,
+    complaints_open,
+    meetings_without_notes,
+    promise_rates,
+    promises_due,
+)
+
+TODAY_LIST_SIZE = 50
+DATES_AHEAD = 7  # today and the six days after it
+THANK_YOU_WINDOW = datetime.timedelta(days=7)
+
+
+def today_lists(*, viewer, subject, now=None):
+    """The context of Today for ``subject`` as ``viewer`` may see it."""
+    now = now or timezone.now()
+    local_today = timezone.localdate(now)
+    visible = Customer.objects.visible_to(viewer)
+    mine = visible.in_program().filter(owner=subject)
+    week = [local_today + datetime.timedelta(days=n) for n in range(DATES_AHEAD)]
+
+    checkins = (
+        mine.filter(next_checkin_due__lte=local_today)
+        .order_by("next_checkin_due", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
+    )
+    complaints = complaints_open(viewer=viewer, user=subject, limit=TODAY_LIST_SIZE)
+    follow_ups = (
+        FollowUp.objects.visible_to(viewer).open().filter(assignee=subject)
+        # Check-ins due have their own list, with their own actions.
+        .exclude(kind=FollowUp.Kind.CHECKIN)
+        .select_related("customer").order_by("due_on", "pk")[:TODAY_LIST_SIZE]
+    )
+    recent = (
+        Touchpoint.objects.visible_to(viewer).filter(author=subject)
+        .select_related("customer").order_by("-happened_at", "-pk")[:10]
+    )
+    return {
+        "local_today": local_today,
+        "now": now,
+        "complaints": [(c, complaint_urgency(c, now)) for c in complaints],
+        "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
+        "promises": promises_due(viewer=viewer, owner=subject, today=local_today,
+                                 limit=TODAY_LIST_SIZE),
+        "meetings": meetings_without_notes(viewer=viewer, author=subject, now=now,
+                                           limit=TODAY_LIST_SIZE),
+        "follow_ups": follow_ups,
+        "birthdays": birthdays_within(_book(Contact.objects.all(), viewer, subject), week),
+        "dates": dates_within(mine, _book(KeyDate.objects.all(), viewer, subject), week),
+        "not_thanked": not_thanked(mine, now),
+        "recent": recent,
+        "promise_rate": promise_rates(viewer=viewer, owners=[subject], today=local_today)[
+            subject.pk
+        ],
+    }
+
+
+def _book(queryset, viewer, owner):
+    """
+    The rows of ``queryset`` (a model that belongs to a customer) of ``owner``'s customers in the
+    program that ``viewer`` sees: a join to each row's customer, so PostgreSQL looks up the few
+    customers of a week's dates instead of hashing the whole book to test them.
+    """
+    return filter_visible(queryset, viewer).filter(in_program_q("customer"), customer__owner=owner)
+
+
+def managed_members(user):
+    """The account managers of the teams ``user`` manages (every team's, for an admin)."""
+    return (
+        get_user_model().objects
+        .filter(teams__in=Team.objects.managed_by(user).values("pk"), is_active=True)
+        .distinct().order_by("first_name", "last_name", "username")
+    )
+
+
+# Dates of the week -----------------------------------------------------------------------------
+
+
+def birthdays_within(contacts, days):
+    """
+    [(contact, date)] of the birthdays of ``contacts`` on ``days``: 29 February counts on
+    28 February in other years.
+    """
+    contacts = (
+        contacts.filter(_month_day_within("birthday_month", "birthday_day", days))
+        # Only what Today shows: the join then reads the book from an index, not the table
+        # (the customer_book index of customers/migrations/0005_today_indexes.py).
+        .select_related("customer")
+        .only("name", "customer_id", "birthday_month", "birthday_day", "customer__name")
+        .alias(day_order=_day_order("birthday_month", "birthday_day", days))
+        .order_by("day_order", "name")[:TODAY_LIST_SIZE]
+    )
+    rows = [(c, next_occurrence(c.birthday_month, c.birthday_day, days[0])) for c in contacts]
+    return sorted(rows, key=lambda row: (row[1], row[0].name))
+
+
+def dates_within(customers, key_dates, days):
+    """
+    Anniversaries of ``customers`` and ``key_dates`` on ``days``, as ``[{date, what, customer,
+    contact}]`` sorted by date. Yearly key dates recur on their month and day; one-off ones on
+    their date.
+    """
+    first, last = days[0], days[-1]
+    rows = []
+    anniversaries = (
+        customers.filter(_month_day_within("customer_since__month", "customer_since__day", days))
+        .filter(customer_since__lt=first)
+        .alias(day_order=_day_order("customer_since__month", "customer_since__day", days))
+        .order_by("day_order", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
+    )
+    for customer in anniversaries:
+        date = next_occurrence(customer.customer_since.month, customer.customer_since.day, first)
+        years = date.year - customer.customer_since.year
+        if years >= 1:
+            rows.append({"date": date, "customer": customer, "contact": None,
+                         "what": f"{years} year{'s' if years != 1 else ''} as a customer"})
+    key_dates = (
+        key_dates.filter(Q(recurrence=KeyDate.Recurrence.YEARLY, date__lte=last)
+                & _month_day_within("date__month", "date__day", days)
+                | Q(recurrence=KeyDate.Recurrence.ONCE, date__gte=first, date__lte=last))
+        .select_related("customer", "contact").order_by("pk")[:TODAY_LIST_SIZE]
+    )
+    for key_date in key_dates:
+        if key_date.recurrence == KeyDate.Recurrence.ONCE:
+            date = key_date.date
+        else:
+            date = next_occurrence(key_date.date.month, key_date.date.day, first)
+        rows.append({"date": date, "customer": key_date.customer, "contact": key_date.contact,
+                     "what": key_date.name})
+    return sorted(rows, key=lambda row: (row["date"], row["customer"].name))
+
+
+def _day_order(month_field, day_field, days):
+    """Which of ``days`` a month and day fall on (0 for the first), so a list cut short keeps
+    the nearest dates, across the turn of the year too."""
+    whens = []
+    for index, day in enumerate(days):
+        whens.append(When(Q(**{month_field: day.month, day_field: day.day}), then=Value(index)))
+        if (day.month, day.day) == (2, 28) and not is_leap(day.year):
+            whens.append(When(Q(**{month_field: 2, day_field: 29}), then=Value(index)))
+    return Case(*whens, default=Value(len(days)), output_field=IntegerField())
+
+
+def _month_day_within(month_field, day_field, days):
+    condition = Q(pk__in=[])
+    for day in days:
+        condition |= Q(**{month_field: day.month, day_field: day.day})
+        if (day.month, day.day) == (2, 28) and not is_leap(day.year):
+            condition |= Q(**{month_field: 2, day_field: 29})
+    return condition
+
+
+def is_leap(year):
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def next_occurrence(month, day, today):
+    """The first date on or after ``today`` with this month and day (29 Feb → 28 Feb)."""
+    for year in (today.year, today.year + 1):
+        actual = 28 if (month, day) == (2, 29) and not is_leap(year) else day
+        date = datetime.date(year, month, actual)
+        if date >= today:
+            return date
+    return None
+
+
+# New customers ---------------------------------------------------------------------------------
+
+
+def not_thanked(customers, now):
+    """
+    Customers who became active in the last 7 days and have not been thanked: no thank-you note
+    in the outbox (sent or on its way) and no contact logged since they became customers.
+    """
+    thank_you = OutboxMessage.objects.filter(customer=OuterRef("pk"), program="thank_you")
+    return (
+        customers.filter(status=Customer.Status.ACTIVE,
+                         status_changed_at__gte=now - THANK_YOU_WINDOW)
+        .filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("status_changed_at")))
+        .filter(~Exists(thank_you))
+        .order_by("-status_changed_at", "pk")[:TODAY_LIST_SIZE]
+    )

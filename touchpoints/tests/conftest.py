@@ -1,0 +1,21 @@
+import pytest
+
+from touchpoints.tests.smtp_sink import SmtpSink
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 (see smtp_sink.py), stopped after the test."""
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp_to_sink(settings, smtp_sink):
+    """This process sends its email over SMTP to the sink."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+    return smtp_sink

@@ -1,0 +1,168 @@
+"""
+The outbox against a real SMTP server (touchpoints/tests/smtp_sink.py) in this process: retries on
+temporary failures, no retry on permanent ones, one connection per batch, and the headers as they
+arrive. The same with a real Celery worker is in test_outbox_worker.py.
+"""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.outbox import MAX_ATTEMPTS, outbox_enqueue, outbox_send
+from touchpoints.tests.smtp_sink import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contact(north, alice, settings):
+    settings.SITE_URL = "https://retention.example.com"
+    customer = CustomerFactory(team=north, owner=alice)
+    return ContactFactory(customer=customer, email="dana@example.com", is_primary=True)
+
+
+def enqueue(contact, n=1):
+    return [
+        outbox_enqueue(occasion_key=f"birthday:{contact.pk}:{2000 + i}", program="birthday",
+                       customer=contact.customer, contact=contact, to=[contact.email],
+                       subject="Happy birthday", body_text="All the best", sender=contact.customer.owner,
+                       reply_to=contact.customer.owner.email)[0]
+        for i in range(n)
+    ]
+
+
+def later(time_machine, message):
+    """Move the clock to when a retried message falls due again."""
+    message.refresh_from_db()
+    time_machine.move_to(message.send_after + datetime.timedelta(seconds=1), tick=False)
+
+
+def test_a_temporary_failure_is_retried_later_then_sent(contact, smtp_to_sink, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    smtp_to_sink.fail_temporarily(2)
+    [message] = enqueue(contact)
+
+    assert outbox_send([message.pk])["retry"] == 1
+    message.refresh_from_db()
+    assert message.status == "pending" and message.send_after > timezone.now()
+    assert "451" in message.last_error
+    assert outbox_send([message.pk])["skipped"] == 1  # not due yet: nobody hammers the server
+
+    later(time_machine, message)
+    assert outbox_send([message.pk])["retry"] == 1
+    later(time_machine, message)
+    assert outbox_send([message.pk])["sent"] == 1
+
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 3 and message.last_error == ""
+    assert smtp_to_sink.accepted == 1 and smtp_to_sink.refused_attempts == 2
+
+
+def test_the_backoff_grows_and_is_capped(contact, smtp_to_sink, time_machine, settings):
+    time_machine.move_to(timezone.now(), tick=False)
+    smtp_to_sink.fail_temporarily(100)
+    [message] = enqueue(contact)
+    waits = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        outbox_send([message.pk])
+        message.refresh_from_db()
+        waits.append((message.send_after - timezone.now()).total_seconds())
+        later(time_machine, message)
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    for attempt, wait in enumerate(waits, start=1):
+        ceiling = min(15 * 60, base * 2 ** (attempt - 1))
+        assert ceiling / 2 <= wait <= ceiling
+
+
+def test_a_server_that_keeps_failing_is_given_up_after_max_attempts(contact, smtp_to_sink, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    smtp_to_sink.fail_temporarily(100)
+    [message] = enqueue(contact)
+
+    for _ in range(MAX_ATTEMPTS):
+        outbox_send([message.pk])
+        later(time_machine, message)
+    assert outbox_send([message.pk])["skipped"] == 1
+
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == MAX_ATTEMPTS
+    assert message.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts") and "451" in (
+        message.last_error)
+    assert smtp_to_sink.refused_attempts == MAX_ATTEMPTS and smtp_to_sink.accepted == 0
+
+
+def test_a_permanent_failure_is_failed_with_the_reason_and_not_retried(contact, smtp_to_sink, time_machine):
+    smtp_to_sink.refuse_recipients()
+    [message] = enqueue(contact)
+
+    assert outbox_send([message.pk])["failed"] == 1
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=1), tick=False)
+    assert outbox_send([message.pk])["skipped"] == 1
+
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 1
+    assert "550" in message.last_error and "User unknown" in message.last_error
+    assert smtp_to_sink.refused_attempts == 1
+
+
+def test_a_server_that_is_down_is_a_temporary_failure(contact, settings, mail_locmem):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", free_port(), False
+    messages = enqueue(contact, 3)
+
+    outcome = outbox_send([m.pk for m in messages])
+
+    assert outcome["retry"] == 3
+    for message in messages:
+        message.refresh_from_db()
+        assert message.status == "pending" and "ConnectionRefusedError" in message.last_error
+
+
+def test_a_batch_goes_over_one_connection(contact, smtp_to_sink):
+    messages = enqueue(contact, 20)
+
+    assert outbox_send([m.pk for m in messages])["sent"] == 20
+
+    assert smtp_to_sink.accepted == 20 and smtp_to_sink.sessions == 1
+
+
+def test_after_a_421_the_rest_of_the_batch_goes_over_a_new_connection(contact, smtp_to_sink):
+    smtp_to_sink.fail_temporarily(1, code="421 4.3.2 Service shutting down")
+    first, second, third = enqueue(contact, 3)
+
+    outcome = outbox_send([first.pk, second.pk, third.pk])
+
+    assert outcome == {"sent": 2, "retry": 1, "failed": 0, "suppressed": 0, "skipped": 0}
+    first.refresh_from_db()
+    assert first.status == "pending" and smtp_to_sink.accepted == 2
+
+
+def test_the_message_on_the_wire_unsubscribes_in_one_click(contact, smtp_to_sink, alice):
+    [message] = enqueue(contact)
+    outbox_send([message.pk])
+
+    [received] = smtp_to_sink.messages
+    url = f"https://retention.example.com/u/{contact.unsubscribe_token}/"
+    # (A long header is folded on the wire; unfolded, the value is the URL in angle brackets.)
+    assert received["List-Unsubscribe"].strip() == f"<{url}>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received["X-Retention-Occasion"] == message.occasion_key
+    assert received["From"] == "Alice Archer <retention@localhost>" and received["Reply-To"] == alice.email
+    assert url in received.get_body(("plain",)).get_content()
+
+    mail_client = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token: a mail client's POST
+    path = url.removeprefix("https://retention.example.com")
+    assert mail_client.get(path).status_code == 200
+    contact.refresh_from_db()
+    assert contact.unsubscribed_at is None
+    assert mail_client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    contact.refresh_from_db()
+    assert contact.unsubscribed_at is not None
+
+    again, _ = outbox_enqueue(occasion_key="birthday:later", program="birthday", customer=contact.customer,
+                              contact=contact, to=[contact.email], subject="Hi", body_text="Hi")
+    assert again.status == "suppressed"  # a later automated message is never sent
+    assert outbox_send([again.pk])["skipped"] == 1 and smtp_to_sink.accepted == 1
