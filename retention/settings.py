@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The signed-in user's team ids, read once a request for the visibility rule.
+    "customers.middleware.VisibleTeamsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -92,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "retention.context_processors.navigation",
             ],
+            "builtins": ["retention.templatetags.people"],
         },
     },
 ]
@@ -109,6 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it pays off for long analytical queries, not for these short ones, and
+    # a plan estimated as large (a search's export) spent 40–620 ms compiling to run in 110–200 ms
+    # (docs/PERFORMANCE.md). An ``options`` given in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -211,6 +219,19 @@ LOGGING = {
 
 # The installation's one currency for purchases and lifetime value (ISO 4217 code).
 CURRENCY = env.str("CURRENCY", default="EUR")
+# Customers worth a physical card on birthdays and anniversaries (besides those tagged "vip"):
+# lifetime value of at least this much, in CURRENCY.
+CARD_WORTHY_VALUE = env.int("CARD_WORTHY_VALUE", default=10_000)
+# The outbox's first retry after a temporary SMTP failure waits about this many seconds, doubling
+# with each attempt up to 15 minutes (tests set it low to see retries happen).
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+# Lifetime value: the share of customers still buying one year who still buy the next, used to
+# project a customer's value over 1, 2 and 10 years (see docs/LIFETIME_VALUE.md).
+LTV_RETENTION_RATE = env.float("LTV_RETENTION_RATE", default=0.85)
+if not 0 <= LTV_RETENTION_RATE <= 1:
+    raise ImproperlyConfigured(
+        f"LTV_RETENTION_RATE must be between 0 and 1 (a share), not {LTV_RETENTION_RATE}."
+    )
 # Customer imports: the most an uploaded CSV may weigh; uploads are kept here until imported.
 CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORTS_DIR = VAR_DIR / "imports"

@@ -1,0 +1,129 @@
+"""``manage.py seed_bench``: scale data that is consistent, skewed like a real book, and logs in."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db.models import Count, F, Max, Q, Sum
+from django.test import Client
+from django.utils import timezone
+
+from customers.models import Contact, Customer, Purchase
+from touchpoints.models import FollowUp, Touchpoint
+
+DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
+N = 200
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(customers=N, **options):
+    out = StringIO()
+    call_command("seed_bench", customers=customers, stdout=out, **options)
+    return out.getvalue()
+
+
+def bench():
+    return Customer.objects.filter(external_id__startswith="BENCH-")
+
+
+def test_it_creates_n_customers_with_contacts_touchpoints_and_purchases_in_realistic_ranges():
+    output = seed()
+
+    assert bench().count() == N
+    assert "200/200 customers" in output
+    assert 2.5 <= Contact.objects.count() / N <= 3.5
+    # ≈20 a customer plus the key account's thousands.
+    per_customer = dict(bench().annotate(n=Count("touchpoints")).values_list("external_id", "n"))
+    assert per_customer["BENCH-0000001"] >= 3_000
+    ordinary = [n for external_id, n in per_customer.items() if external_id != "BENCH-0000001"]
+    assert 10 <= sum(ordinary) / len(ordinary) <= 30
+    assert min(ordinary) >= 2
+    assert 2 <= Purchase.objects.count() / N <= 8
+    # Birthdays, some without the year.
+    assert Contact.objects.filter(birthday_month__isnull=False, birthday_year__isnull=False).exists()
+    assert Contact.objects.filter(birthday_month__isnull=False, birthday_year__isnull=True).exists()
+    assert bench().filter(referred_by__isnull=False).exists()
+    assert bench().filter(tags__isnull=False).distinct().count() == N
+    assert set(bench().values_list("status", flat=True)) == set(Customer.Status.values)
+    assert bench().values("timezone").distinct().count() >= 4
+    # Every owner works in the customer's team; am1 … am6 hold most of the book.
+    assert not bench().exclude(owner__teams=F("team")).exists()
+    assert bench().filter(owner__username__in=DEMO_USERNAMES).count() > N / 2
+    key_account = bench().get(external_id="BENCH-0000001")
+    assert (key_account.owner.username, key_account.team.name) == ("am1", "North")
+    # Promises and complaints, once the touchpoints app has them.
+    for name, low, high in (("Promise", 0.2, 1.0), ("Complaint", 0.01, 0.2)):
+        if name in {model.__name__ for model in apps.get_app_config("touchpoints").get_models()}:
+            count = apps.get_model("touchpoints", name).objects.filter(customer__in=bench()).count()
+            assert low * N <= count <= high * N, name
+
+
+def test_it_keeps_the_denormalised_fields_consistent_and_opens_checkins_for_those_due():
+    seed()
+    today = timezone.localdate()
+
+    latest = dict(bench().annotate(latest=Max(
+        "touchpoints__happened_at", filter=Q(touchpoints__kind__in=Touchpoint.CONTACT_KINDS)
+    )).values_list("pk", "latest"))
+    totals = dict(bench().annotate(total=Sum("purchases__amount")).values_list("pk", "total"))
+    recent = dict(bench().annotate(total=Sum(
+        "purchases__amount", filter=Q(purchases__date__gt=today - datetime.timedelta(days=365))
+    )).values_list("pk", "total"))
+    for customer in bench():
+        assert customer.last_contacted_at == latest[customer.pk]
+        assert customer.next_checkin_due == customer.compute_next_checkin_due()
+        assert customer.lifetime_value == (totals[customer.pk] or 0)
+        assert customer.value_last_12_months == (recent[customer.pk] or 0)
+    assert bench().filter(lifetime_value__gt=0).count() > N / 2
+
+    in_program = bench().in_program()
+    due = in_program.filter(next_checkin_due__lte=today)
+    assert 0.15 <= due.count() / in_program.count() <= 0.5
+    open_checkins = FollowUp.objects.open().filter(kind=FollowUp.Kind.CHECKIN)
+    assert set(due.values_list("pk", flat=True)) <= set(open_checkins.values_list("customer", flat=True))
+
+
+def test_the_demo_users_log_in_with_the_demo_password():
+    output = seed()
+
+    for username in DEMO_USERNAMES:
+        assert Client().login(username=username, password="retention-demo"), username
+    assert Client().login(username="bench-am-001", password="retention-demo")
+    assert "retention-demo" in output
+
+
+def test_it_tops_up_to_a_larger_n_and_changes_nothing_when_asked_for_no_more():
+    seed(customers=120)
+    seed(customers=N)
+    assert bench().count() == N
+    assert bench().filter(external_id="BENCH-0000200").exists()
+    counts = (Touchpoint.objects.count(), Contact.objects.count(), FollowUp.objects.count())
+
+    output = seed(customers=N)
+
+    assert "nothing to add" in output
+    assert bench().count() == N
+    assert (Touchpoint.objects.count(), Contact.objects.count(), FollowUp.objects.count()) == counts
+    # The topped-up customers got their denormalised fields too.
+    last = bench().get(external_id="BENCH-0000200")
+    assert last.last_contacted_at is not None and last.next_checkin_due is not None
+
+
+def test_the_same_seed_makes_the_same_book():
+    seed(customers=30, seed=7)
+    first = list(bench().order_by("external_id").values_list("name", "status", "timezone",
+                                                              "lifetime_value"))
+    Customer.objects.all().delete()
+
+    seed(customers=30, seed=7)
+
+    assert list(bench().order_by("external_id").values_list(
+        "name", "status", "timezone", "lifetime_value")) == first
+
+
+def test_it_refuses_a_non_positive_count():
+    with pytest.raises(CommandError, match="at least 1"):
+        seed(customers=0)
