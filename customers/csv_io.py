@@ -1001,6 +1001,47 @@ def customer_import_check(*, user, upload):
     )
 
 
+UNCONFIRMED_KEPT_FOR = datetime.timedelta(days=2)
+
+
+def customer_imports_clean(*, now=None, dry_run=False):
+    """
+    Delete the stored files of uploads nobody confirmed within two days; their preview and
+    problems stay. Returns how many were (or, dry, would be) cleaned.
+    """
+    cutoff = (now or timezone.now()) - UNCONFIRMED_KEPT_FOR
+    stale = CustomerImport.objects.filter(
+        status=CustomerImport.Status.CHECKED, queued_at__isnull=True, created_at__lt=cutoff
+    ).exclude(stored_path="")
+    if dry_run:
+        return stale.count()
+    cleaned = 0
+    for pk, path in stale.values_list("pk", "stored_path"):
+        if CustomerImport.objects.filter(pk=pk, status=CustomerImport.Status.CHECKED,
+                                         queued_at__isnull=True).update(
+            stored_path="", status=CustomerImport.Status.REJECTED,
+            problems="row 1: file: not confirmed within two days; upload the file again",
+        ):
+            Path(path).unlink(missing_ok=True)
+            cleaned += 1
+    return cleaned
+
+
+def customer_import_queue(*, customer_import, user):
+    """
+    Hand a confirmed import to a worker; True when this call queued it (a second click while it
+    waits queues nothing). The worker's ``customer_import_confirm`` claims it as usual.
+    """
+    from .tasks import run_customer_import
+
+    queued = CustomerImport.objects.filter(
+        pk=customer_import.pk, status=CustomerImport.Status.CHECKED, queued_at__isnull=True
+    ).update(queued_at=timezone.now())
+    if queued:
+        transaction.on_commit(lambda: run_customer_import.delay(customer_import.pk, user.pk))
+    return bool(queued)
+
+
 def customer_import_confirm(*, customer_import, user):
     """
     Import a checked upload, once: the first request claims it with a conditional UPDATE in the

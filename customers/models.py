@@ -421,6 +421,9 @@ class CustomerImport(models.Model):
     create_count = models.PositiveIntegerField(default=0)
     update_count = models.PositiveIntegerField(default=0)
     problems = models.TextField(blank=True, help_text="One problem a line: row N: COLUMN: message")
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a large import was handed to a worker."
+    )
     imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

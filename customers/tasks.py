@@ -1,10 +1,13 @@
 """Celery tasks: thin, they take ids and dates and call services."""
 
 import datetime
+import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from . import services
+from .models import CustomerImport
 
 
 @shared_task
@@ -12,3 +15,31 @@ def recompute_customer_values(on_date=None):
     """Daily: purchases older than 365 days leave each customer's "last 12 months" value."""
     today = datetime.date.fromisoformat(on_date) if on_date else None
     return services.customer_values_recompute_all(today=today)
+
+
+@shared_task
+def run_customer_import(import_id, user_id):
+    """A confirmed import too large for a web request: all or nothing, once (the import claims)."""
+    from .csv_io import customer_import_confirm
+
+    customer_import = CustomerImport.objects.filter(pk=import_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if customer_import is None or user is None:
+        return None
+    try:
+        report = customer_import_confirm(customer_import=customer_import, user=user)
+    except Exception:
+        # Nothing was imported (the transaction rolled back): let the user confirm again.
+        logging.getLogger(__name__).exception("customer import %s failed", import_id)
+        CustomerImport.objects.filter(pk=import_id, status=CustomerImport.Status.CHECKED).update(
+            queued_at=None
+        )
+        raise
+    return None if report is None else report.rows
+
+
+@shared_task
+def clean_customer_imports():
+    from .csv_io import customer_imports_clean
+
+    return customer_imports_clean()

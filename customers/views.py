@@ -367,6 +367,11 @@ def customer_import_preview(request, pk):
 @require_POST
 def customer_import_confirm(request, pk):
     upload = customer_import_for_user(request.user, pk)
+    if upload.row_count > settings.CUSTOMER_IMPORT_INLINE_ROWS:
+        if csv_io.customer_import_queue(customer_import=upload, user=request.user):
+            messages.info(request, f"Importing {upload.filename} in the background: this page "
+                                   "shows the result when it is done.")
+        return redirect("customers:import_preview", pk=upload.pk)
     report = csv_io.customer_import_confirm(customer_import=upload, user=request.user)
     if report is None:
         upload.refresh_from_db()

@@ -38,4 +38,8 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.recompute_customer_values",
         "schedule": crontab(hour=2, minute=15),
     },
+    "customer-imports-clean": {
+        "task": "customers.tasks.clean_customer_imports",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }

@@ -234,6 +234,8 @@ if not 0 <= LTV_RETENTION_RATE <= 1:
     )
 # Customer imports: the most an uploaded CSV may weigh; uploads are kept here until imported.
 CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Confirmed imports of more rows than this run on a worker instead of inside the web request.
+CUSTOMER_IMPORT_INLINE_ROWS = env.int("CUSTOMER_IMPORT_INLINE_ROWS", default=2000)
 IMPORTS_DIR = VAR_DIR / "imports"
 
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.

@@ -649,3 +649,52 @@ def test_the_upload_is_csrf_protected(alice, north):
     response = upload(client, [["name"], ["Acme"]])
     assert response.status_code == 403
     assert not CustomerImport.objects.exists()
+
+
+def test_a_large_import_runs_on_a_worker_and_the_preview_follows_it(
+    client, alice, north, imports_dir, settings, django_capture_on_commit_callbacks
+):
+    settings.CUSTOMER_IMPORT_INLINE_ROWS = 1
+    client.force_login(alice)
+    upload(client, good_rows())
+    customer_import = CustomerImport.objects.get()
+    url = f"/customers/import/{customer_import.pk}/"
+
+    # The worker is not reached yet: the confirmation only queues, and the page says so.
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url + "confirm/", follow=True)
+        again = client.post(url + "confirm/")
+    assert response.redirect_chain == [(url, 302)] and again["Location"] == url
+    assert len(queued) == 1  # a second click queues nothing
+    assert "in the background" in response.content.decode()
+    assert 'hx-trigger="every 3s"' in response.content.decode()
+    assert not Customer.objects.exists()
+
+    queued[0]()  # the task runs (eagerly, as on a worker)
+
+    customer_import.refresh_from_db()
+    assert customer_import.status == "imported" and Customer.objects.count() == 2
+    page = client.get(url).content.decode()
+    assert "2 created" in page and "every 3s" not in page
+
+
+def test_unconfirmed_uploads_are_removed_after_two_days(client, alice, north, imports_dir, time_machine):
+    from django.core.management import call_command
+
+    time_machine.move_to(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC), tick=False)
+    client.force_login(alice)
+    upload(client, good_rows())
+    customer_import = CustomerImport.objects.get()
+    stored = Path(customer_import.stored_path)
+
+    call_command("run_daily_jobs")
+    assert stored.exists()
+
+    time_machine.shift(datetime.timedelta(days=3))
+    call_command("run_daily_jobs")
+
+    customer_import.refresh_from_db()
+    assert not stored.exists() and customer_import.stored_path == ""
+    assert customer_import.status == "rejected" and "not confirmed" in customer_import.problems
+    assert client.post(f"/customers/import/{customer_import.pk}/confirm/").status_code == 302
+    assert not Customer.objects.exists()

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.csv_io import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
 from touchpoints.programs import programs_scan, thank_you_scan
@@ -62,3 +63,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{revalued} customer value(s) would be recomputed; nothing was changed.")
         else:
             self.stdout.write(self.style.SUCCESS(f"values: {revalued} customer(s) recomputed."))
+
+        # Uploads nobody confirmed are not kept for ever.
+        cleaned = customer_imports_clean(dry_run=dry_run)
+        if dry_run:
+            self.stdout.write(f"{cleaned} unconfirmed upload(s) would be removed; nothing was changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"imports: {cleaned} unconfirmed upload(s) removed."))
