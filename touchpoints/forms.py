@@ -276,7 +276,7 @@ class ProgramForm(forms.ModelForm):
 
     class Meta:
         model = Program
-        fields = ["enabled", "send_hour", "days", "subject", "body"]
+        fields = ["enabled", "send_hour", "days", "audience", "subject", "body"]
         widgets = {
             "send_hour": forms.Select(choices=[(hour, f"{hour:02d}:00") for hour in range(24)]),
             "body": forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),

@@ -308,6 +308,15 @@ class Program(models.Model):
     days = models.PositiveSmallIntegerField(
         default=0, help_text="Post-purchase: days after the purchase. Card reminder: days ahead.",
     )
+
+    class Audience(models.TextChoices):
+        PRIMARY = "primary", "The primary contact"
+        ALL = "all", "Every contact with an email address"
+
+    audience = models.CharField(
+        "who gets it", max_length=10, choices=Audience.choices, default=Audience.PRIMARY,
+        help_text="For messages about the customer; a birthday greeting always goes to its contact.",
+    )
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(
         blank=True,

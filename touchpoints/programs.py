@@ -65,12 +65,12 @@ VIP_TAG = "vip"
 EMAIL_PROGRAMS = ["checkin", "birthday", "anniversary", "key_date", "post_purchase"]
 # Which settings an admin tunes for each program (the rest do not apply to it).
 TUNABLE = {
-    "checkin": ["enabled", "send_hour", "subject", "body"],
-    "thank_you": ["enabled", "subject", "body"],
+    "checkin": ["enabled", "audience", "send_hour", "subject", "body"],
+    "thank_you": ["enabled", "audience", "subject", "body"],
     "birthday": ["enabled", "send_hour", "subject", "body"],
-    "anniversary": ["enabled", "send_hour", "subject", "body"],
-    "key_date": ["enabled", "send_hour", "subject", "body"],
-    "post_purchase": ["enabled", "send_hour", "days", "subject", "body"],
+    "anniversary": ["enabled", "audience", "send_hour", "subject", "body"],
+    "key_date": ["enabled", "audience", "send_hour", "subject", "body"],
+    "post_purchase": ["enabled", "audience", "send_hour", "days", "subject", "body"],
     "card_reminder": ["enabled", "days"],
     "meeting_notes": ["subject"],
 }
@@ -415,8 +415,10 @@ def key_date_occasions(dates, program):
         for pk, customer_id, tz, contact_id, primary_pk, name in _stream(
             rows, ["pk", "customer_id", "customer__timezone", "contact_id", "primary_pk", "name"]
         ):
+            # A key date of one contact is theirs alone, whoever the program's audience.
             yield Occasion("key_date", f"key_date:{pk}:{day.year}", customer_id, contact_id or primary_pk,
-                           send_time(day, tz, program.send_hour), {"occasion": name})
+                           send_time(day, tz, program.send_hour),
+                           {"occasion": name, "own_contact": contact_id is not None})
 
 
 def post_purchase_occasions(dates, program):
@@ -459,6 +461,33 @@ def thank_you_occasions(*, now=None):
     for pk, contact_pk, changed_at in _stream(rows, ["pk", "contact_pk", "status_changed_at"]):
         key = f"thank_you:{pk}:{changed_at.astimezone(datetime.UTC).date().isoformat()}"
         yield Occasion("thank_you", key, pk, contact_pk, now)
+
+
+def for_audience(occasions, program):
+    """
+    Who gets a message about the customer: as decided (the primary contact), or, with the "every
+    contact" audience, each of the customer's contacts with an email, one occasion each (its key
+    names the contact). Contacts are read once per batch, not per occasion. Birthdays are always
+    for their own contact and never pass through here.
+    """
+    if program.audience != Program.Audience.ALL:
+        yield from occasions
+        return
+    occasions = iter(occasions)
+    while batch := list(islice(occasions, CHUNK_SIZE)):
+        contacts = defaultdict(list)
+        for pk, customer_id in (
+            Contact.objects.filter(customer_id__in={o.customer_id for o in batch}).exclude(email="")
+            .order_by("-is_primary", "name", "pk").values_list("pk", "customer_id")
+        ):
+            contacts[customer_id].append(pk)
+        for occasion in batch:
+            if occasion.extra.get("own_contact"):
+                yield occasion
+                continue
+            for contact_id in contacts[occasion.customer_id]:
+                yield dataclasses.replace(occasion, key=f"{occasion.key}:contact{contact_id}",
+                                          contact_id=contact_id)
 
 
 OCCASIONS = {
@@ -613,8 +642,8 @@ def programs_scan(*, on_date=None, now=None, dry_run=False, programs=None, repor
             log.error("program %s is not sent: its wording does not compile: %s", key, problem)
             report.add(key, "wording broken")
             continue
-        materialize(OCCASIONS[key](dates, program), compiled, report=report, people=people,
-                    dry_run=dry_run)
+        occasions = for_audience(OCCASIONS[key](dates, program), program)
+        materialize(occasions, compiled, report=report, people=people, dry_run=dry_run)
     if programs is None or "card_reminder" in programs:
         card_reminders(dates, settings_by_key["card_reminder"], report=report, dry_run=dry_run)
     return report
@@ -625,8 +654,8 @@ def thank_you_scan(*, now=None, dry_run=False, report=None):
     program = program_settings()["thank_you"]
     if program.enabled:
         report.add("thank_you", "queued", 0)
-        materialize(thank_you_occasions(now=now), CompiledProgram.of(program), report=report,
-                    dry_run=dry_run)
+        materialize(for_audience(thank_you_occasions(now=now), program),
+                    CompiledProgram.of(program), report=report, dry_run=dry_run)
     return report
 
 

@@ -54,13 +54,16 @@ def test_the_list_shows_every_program_and_switches_one_off(admin_client):
 
 def test_an_admin_tunes_a_program(admin_client):
     response = admin_client.post("/programs/post_purchase/", {
-        "enabled": "on", "send_hour": "10", "days": "5", "subject": "How is {{ purchase.description }}?",
+        "enabled": "on", "send_hour": "10", "days": "5", "audience": "all",
+        "subject": "How is {{ purchase.description }}?",
         "body": "Hello {{ contact.first_name }},\n\nall well?\n\n{{ owner_name }}",
     })
 
     assert response.status_code == 302
     program = Program.objects.get(key="post_purchase")
-    assert (program.send_hour, program.days, program.subject) == (10, 5, "How is {{ purchase.description }}?")
+    assert (program.send_hour, program.days, program.audience, program.subject) == (
+        10, 5, "all", "How is {{ purchase.description }}?"
+    )
 
 
 @pytest.mark.parametrize(("body", "message"), [

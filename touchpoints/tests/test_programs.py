@@ -32,14 +32,21 @@ def locmem(mail_locmem, settings):
     settings.DEFAULT_FROM_EMAIL = "Retention <retention@example.com>"
 
 
-def customer(team, owner, *, tz="UTC", email="dana@example.com", contact_name="Dana Scully",
-             birthday=None, **fields):
+def customer(
+    team, owner, *, tz="UTC", email="dana@example.com", contact_name="Dana Scully", birthday=None, **fields
+):
     fields.setdefault("customer_since", datetime.date(2020, 6, 15))
     fields.setdefault("next_checkin_due", datetime.date(2030, 1, 1))
     buyer = CustomerFactory(team=team, owner=owner, timezone=tz, **fields)
     month, day = birthday or (None, None)
-    ContactFactory(customer=buyer, name=contact_name, email=email, is_primary=True,
-                   birthday_month=month, birthday_day=day)
+    ContactFactory(
+        customer=buyer,
+        name=contact_name,
+        email=email,
+        is_primary=True,
+        birthday_month=month,
+        birthday_day=day,
+    )
     return buyer
 
 
@@ -94,12 +101,15 @@ def test_the_send_hour_is_the_programs(north, alice):
     assert message.send_after == datetime.datetime(2026, 3, 10, 13, 0, tzinfo=UTC)  # 14:00 CET
 
 
-@pytest.mark.parametrize(("on_date", "greeted"), [
-    (datetime.date(2027, 2, 28), True),   # not a leap year: the 28th stands in for the 29th
-    (datetime.date(2027, 3, 1), False),
-    (datetime.date(2028, 2, 28), False),  # a leap year: wait for the day itself
-    (datetime.date(2028, 2, 29), True),
-])
+@pytest.mark.parametrize(
+    ("on_date", "greeted"),
+    [
+        (datetime.date(2027, 2, 28), True),  # not a leap year: the 28th stands in for the 29th
+        (datetime.date(2027, 3, 1), False),
+        (datetime.date(2028, 2, 28), False),  # a leap year: wait for the day itself
+        (datetime.date(2028, 2, 29), True),
+    ],
+)
 def test_a_leap_day_birthday_is_greeted_on_the_28th_in_other_years(north, alice, on_date, greeted):
     customer(north, alice, birthday=(2, 29))
 
@@ -147,8 +157,12 @@ def test_an_unsubscribed_contact_is_recorded_as_suppressed_and_never_sent(north,
 
     report = programs_scan(on_date=DAY)
 
-    assert report.counts["birthday"] == {"queued": 0, "already decided": 0, "suppressed": 1,
-                                         "lost to a concurrent scan": 0}
+    assert report.counts["birthday"] == {
+        "queued": 0,
+        "already decided": 0,
+        "suppressed": 1,
+        "lost to a concurrent scan": 0,
+    }
     message = OutboxMessage.objects.get()
     assert message.status == "suppressed"  # recorded as such when decided
     assert outbox_sweep() == [] and not mail.outbox
@@ -187,8 +201,13 @@ def test_the_checkin_email_needs_the_team_and_the_customer_to_allow_it(north, so
     north.automated_checkins = True
     north.save()
     due = customer(north, alice, next_checkin_due=datetime.date(2026, 3, 1))
-    customer(north, alice, next_checkin_due=datetime.date(2026, 3, 1), allow_automated_checkins=False,
-             email="no@example.com")
+    customer(
+        north,
+        alice,
+        next_checkin_due=datetime.date(2026, 3, 1),
+        allow_automated_checkins=False,
+        email="no@example.com",
+    )
     customer(south, charlie, next_checkin_due=datetime.date(2026, 3, 1), email="south@example.com")
     customer(north, alice, next_checkin_due=datetime.date(2026, 3, 11), email="later@example.com")
 
@@ -213,12 +232,13 @@ def test_the_anniversary_counts_the_years_and_skips_the_first_year(north, alice)
 def test_key_dates_go_to_their_contact_or_the_primary_one(north, alice):
     buyer = customer(north, alice)
     partner = ContactFactory(customer=buyer, name="Walter Skinner", email="walter@example.com")
-    yearly = KeyDateFactory(customer=buyer, contact=partner, name="Founding day",
-                            date=datetime.date(2001, 3, 10))
-    once = KeyDateFactory(customer=buyer, name="Opening of the new plant", recurrence="once",
-                          date=DAY)
-    KeyDateFactory(customer=buyer, name="Last year's fair", recurrence="once",
-                   date=datetime.date(2025, 3, 10))
+    yearly = KeyDateFactory(
+        customer=buyer, contact=partner, name="Founding day", date=datetime.date(2001, 3, 10)
+    )
+    once = KeyDateFactory(customer=buyer, name="Opening of the new plant", recurrence="once", date=DAY)
+    KeyDateFactory(
+        customer=buyer, name="Last year's fair", recurrence="once", date=datetime.date(2025, 3, 10)
+    )
 
     programs_scan(on_date=DAY)
 
@@ -246,8 +266,13 @@ def test_card_reminders_for_customers_worth_a_card_come_a_week_ahead(north, alic
     settings.CARD_WORTHY_VALUE = 10_000
     vip = customer(north, alice, birthday=(3, 17), email="vip@example.com")
     vip.tags.create(name="VIP")
-    rich = customer(north, alice, customer_since=datetime.date(2016, 3, 17), email="rich@example.com",
-                    lifetime_value=Decimal("25000"))
+    rich = customer(
+        north,
+        alice,
+        customer_since=datetime.date(2016, 3, 17),
+        email="rich@example.com",
+        lifetime_value=Decimal("25000"),
+    )
     customer(north, alice, birthday=(3, 17), email="ordinary@example.com", lifetime_value=Decimal("50"))
 
     programs_scan(on_date=DAY)
@@ -263,8 +288,9 @@ def test_card_reminders_for_customers_worth_a_card_come_a_week_ahead(north, alic
 
 def test_a_new_customer_is_thanked_at_once_by_its_owner(north, alice):
     EmailSignature.objects.create(user=alice, text="Alice Archer, Key accounts")
-    prospect = customer_create(user=alice, team=north, name="Initech", status=Customer.Status.PROSPECT,
-                               customer_since=None)
+    prospect = customer_create(
+        user=alice, team=north, name="Initech", status=Customer.Status.PROSPECT, customer_since=None
+    )
     ContactFactory(customer=prospect, name="Peter Gibbons", email="peter@initech.example", is_primary=True)
     thank_you_scan()
     assert not OutboxMessage.objects.exists()  # a prospect is not a customer yet
@@ -296,8 +322,13 @@ def test_an_old_customer_made_active_again_is_not_thanked_as_new(north, alice):
 
 
 def test_html_part_escapes_what_customers_typed(north, alice):
-    customer(north, alice, name="<script>alert(1)</script> & Co", contact_name="<b>Dana</b> Scully",
-             customer_since=datetime.date(2020, 3, 10))
+    customer(
+        north,
+        alice,
+        name="<script>alert(1)</script> & Co",
+        contact_name="<b>Dana</b> Scully",
+        customer_since=datetime.date(2020, 3, 10),
+    )
 
     programs_scan(on_date=DAY)
 
@@ -339,13 +370,19 @@ def test_every_programs_message_carries_one_click_unsubscribe(north, alice, time
     time_machine.move_to(datetime.datetime(2026, 3, 10, 12, 0, tzinfo=UTC), tick=False)
     north.automated_checkins = True
     north.save()
-    buyer = customer(north, alice, birthday=(3, 10), customer_since=datetime.date(2020, 3, 10),
-                     next_checkin_due=datetime.date(2026, 3, 1))
+    buyer = customer(
+        north,
+        alice,
+        birthday=(3, 10),
+        customer_since=datetime.date(2020, 3, 10),
+        next_checkin_due=datetime.date(2026, 3, 1),
+    )
     KeyDateFactory(customer=buyer, name="Founding day", date=datetime.date(2000, 3, 10))
     PurchaseFactory(customer=buyer, date=datetime.date(2026, 3, 3))
     newcomer = customer(north, alice, customer_since=None, email="new@example.com")
-    Customer.objects.filter(pk=newcomer.pk).update(status_changed_at=datetime.datetime(
-        2026, 3, 10, 11, 30, tzinfo=UTC))
+    Customer.objects.filter(pk=newcomer.pk).update(
+        status_changed_at=datetime.datetime(2026, 3, 10, 11, 30, tzinfo=UTC)
+    )
 
     programs_scan()
     thank_you_scan()
@@ -397,3 +434,29 @@ def test_the_scan_tasks_run_the_scans(north, alice):
 
     assert result["birthday"]["queued"] == 1 and keys("birthday")
     assert thank_you_scan.delay().get() == {"thank_you": {"queued": 0}}
+
+
+def test_with_every_contact_as_audience_each_contact_with_email_is_greeted_once(north, alice):
+    Program.objects.filter(key__in=["anniversary", "key_date"]).update(audience="all")
+    buyer = customer(north, alice, customer_since=datetime.date(2021, 3, 10))
+    second = ContactFactory(customer=buyer, name="Fox Mulder", email="fox@example.com")
+    ContactFactory(customer=buyer, name="No Email", email="")
+    own = KeyDateFactory(customer=buyer, contact=second, name="Fox's day", date=datetime.date(2001, 3, 10))
+
+    programs_scan(on_date=DAY)
+    programs_scan(on_date=DAY)
+
+    primary = buyer.contacts.get(is_primary=True)
+    assert sorted(OutboxMessage.objects.filter(program="anniversary").values_list("occasion_key", "to")) == [
+        (f"anniversary:{buyer.pk}:2026:contact{primary.pk}", "dana@example.com"),
+        (f"anniversary:{buyer.pk}:2026:contact{second.pk}", "fox@example.com"),
+    ]
+    assert keys("key_date") == [f"key_date:{own.pk}:2026"]  # a contact's own date stays theirs
+
+
+def test_an_admin_sets_who_gets_a_program(client, admin_user):
+    client.force_login(admin_user)
+    program = Program.objects.get(key="anniversary")
+    page = client.get(f"/programs/{program.key}/").content.decode()
+    assert "Every contact with an email address" in page
+    assert client.get("/programs/birthday/").context["form"].fields.get("audience") is None
