@@ -75,6 +75,13 @@ def filter_visible(queryset, user, customer="customer"):
     return queryset.filter(**{f"{prefix}team_id__in": visible_team_ids(user)})
 
 
+class CustomerOwnedQuerySet(models.QuerySet):
+    """For models that belong to a customer: visible exactly when their customer is."""
+
+    def visible_to(self, user):
+        return filter_visible(self, user)
+
+
 class TeamQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Teams whose customers ``user`` may see: all for an admin, else member or managed."""

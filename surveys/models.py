@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Contact, Customer, filter_visible, new_token
+from customers.models import Contact, Customer, CustomerOwnedQuerySet, new_token
 
 
 class Survey(models.Model):
@@ -38,11 +38,6 @@ class Survey(models.Model):
         return range(0, 11) if self.kind == self.Kind.NPS else range(1, 6)
 
 
-class InvitationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
-
-
 class Invitation(models.Model):
     """One customer contact asked one survey, reached only through its token."""
 
@@ -56,7 +51,7 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
 
-    objects = InvitationQuerySet.as_manager()
+    objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

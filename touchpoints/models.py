@@ -6,12 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Contact, Customer, filter_visible
-
-
-class TouchpointQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
+from customers.models import Contact, Customer, CustomerOwnedQuerySet
 
 
 class Touchpoint(models.Model):
@@ -66,7 +61,7 @@ class Touchpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TouchpointQuerySet.as_manager()
+    objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-happened_at", "-pk"]
@@ -87,10 +82,7 @@ class Touchpoint(models.Model):
         return self.kind in self.CONTACT_KINDS
 
 
-class FollowUpQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
-
+class FollowUpQuerySet(CustomerOwnedQuerySet):
     def open(self):
         return self.filter(status=FollowUp.Status.OPEN)
 
@@ -165,10 +157,7 @@ class EmailSignature(models.Model):
         return f"Signature of {self.user}"
 
 
-class PromiseQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
-
+class PromiseQuerySet(CustomerOwnedQuerySet):
     def open(self):
         return self.filter(status=Promise.Status.OPEN)
 
@@ -227,10 +216,7 @@ class ComplaintTarget(models.Model):
                 f"resolve in {self.resolution_hours} h")
 
 
-class ComplaintQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
-
+class ComplaintQuerySet(CustomerOwnedQuerySet):
     def unresolved(self):
         return self.filter(status__in=[Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED])
 
@@ -331,11 +317,6 @@ class Program(models.Model):
         return self.get_key_display()
 
 
-class OutboxQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return filter_visible(self, user)
-
-
 class OutboxMessage(models.Model):
     """
     Every message to a customer, once per occasion.
@@ -384,7 +365,7 @@ class OutboxMessage(models.Model):
         help_text="What the message is about, e.g. the meeting whose notes it carries.",
     )
 
-    objects = OutboxQuerySet.as_manager()
+    objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
