@@ -617,11 +617,14 @@ class DemoData:
                     count += 1
                 for offset in (-2, 1, 3, 6)[:len(owned)]:
                     customer = random.choice(owned)
-                    promise_create(
+                    promise = promise_create(
                         customer=customer, user=owner, description=random.choice(PROMISES),
                         due_on=self.today + datetime.timedelta(days=offset),
                         contact=customer.demo_contacts[0],
                     )
+                    made = self.today - datetime.timedelta(days=random.randint(7, 12))
+                    Promise.objects.filter(pk=promise.pk).update(
+                        created_at=self._local_datetime(customer, made, hour=11))
                     count += 1
         return count
 
