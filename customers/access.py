@@ -27,9 +27,14 @@ def object_for_user(user, queryset, pk, customer_field="customer"):
     return get_object_or_404(filter_visible(queryset, user, customer=customer_field), pk=pk)
 
 
+def is_manager(user):
+    """A manager of at least one team, or an admin: who reviews books and reassigns customers."""
+    return user.is_authenticated and (user.is_superuser or user.managed_teams.exists())
+
+
 def require_manager(user):
-    """Managers (of at least one team) and admins; anyone else gets 404."""
-    if not (user.is_superuser or user.managed_teams.exists()):
+    """Managers and admins; anyone else gets 404."""
+    if not is_manager(user):
         raise Http404
 
 

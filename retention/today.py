@@ -10,9 +10,10 @@ account manager's day sees that person's items among the customers of the teams 
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from customers.dates import day_order, next_occurrence, within_q
 from customers.models import Contact, Customer, KeyDate, Team, filter_visible, in_program_q
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 from touchpoints.selectors import (
@@ -98,12 +99,12 @@ def birthdays_within(contacts, days):
     28 February in other years.
     """
     contacts = (
-        contacts.filter(_month_day_within("birthday_month", "birthday_day", days))
+        contacts.filter(within_q("birthday_month", "birthday_day", days))
         # Only what Today shows: the join then reads the book from an index, not the table
         # (the customer_book index of customers/migrations/0005_today_indexes.py).
         .select_related("customer")
         .only("name", "customer_id", "birthday_month", "birthday_day", "customer__name")
-        .alias(day_order=_day_order("birthday_month", "birthday_day", days))
+        .alias(day_order=day_order("birthday_month", "birthday_day", days))
         .order_by("day_order", "name")[:TODAY_LIST_SIZE]
     )
     rows = [(c, next_occurrence(c.birthday_month, c.birthday_day, days[0])) for c in contacts]
@@ -119,9 +120,9 @@ def dates_within(customers, key_dates, days):
     first, last = days[0], days[-1]
     rows = []
     anniversaries = (
-        customers.filter(_month_day_within("customer_since__month", "customer_since__day", days))
+        customers.filter(within_q("customer_since__month", "customer_since__day", days))
         .filter(customer_since__lt=first)
-        .alias(day_order=_day_order("customer_since__month", "customer_since__day", days))
+        .alias(day_order=day_order("customer_since__month", "customer_since__day", days))
         .order_by("day_order", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
     )
     for customer in anniversaries:
@@ -132,7 +133,7 @@ def dates_within(customers, key_dates, days):
                          "what": f"{years} year{'s' if years != 1 else ''} as a customer"})
     key_dates = (
         key_dates.filter(Q(recurrence=KeyDate.Recurrence.YEARLY, date__lte=last)
-                & _month_day_within("date__month", "date__day", days)
+                & within_q("date__month", "date__day", days)
                 | Q(recurrence=KeyDate.Recurrence.ONCE, date__gte=first, date__lte=last))
         .select_related("customer", "contact").order_by("pk")[:TODAY_LIST_SIZE]
     )
@@ -144,40 +145,6 @@ def dates_within(customers, key_dates, days):
         rows.append({"date": date, "customer": key_date.customer, "contact": key_date.contact,
                      "what": key_date.name})
     return sorted(rows, key=lambda row: (row["date"], row["customer"].name))
-
-
-def _day_order(month_field, day_field, days):
-    """Which of ``days`` a month and day fall on (0 for the first), so a list cut short keeps
-    the nearest dates, across the turn of the year too."""
-    whens = []
-    for index, day in enumerate(days):
-        whens.append(When(Q(**{month_field: day.month, day_field: day.day}), then=Value(index)))
-        if (day.month, day.day) == (2, 28) and not is_leap(day.year):
-            whens.append(When(Q(**{month_field: 2, day_field: 29}), then=Value(index)))
-    return Case(*whens, default=Value(len(days)), output_field=IntegerField())
-
-
-def _month_day_within(month_field, day_field, days):
-    condition = Q(pk__in=[])
-    for day in days:
-        condition |= Q(**{month_field: day.month, day_field: day.day})
-        if (day.month, day.day) == (2, 28) and not is_leap(day.year):
-            condition |= Q(**{month_field: 2, day_field: 29})
-    return condition
-
-
-def is_leap(year):
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def next_occurrence(month, day, today):
-    """The first date on or after ``today`` with this month and day (29 Feb → 28 Feb)."""
-    for year in (today.year, today.year + 1):
-        actual = 28 if (month, day) == (2, 29) and not is_leap(year) else day
-        date = datetime.date(year, month, actual)
-        if date >= today:
-            return date
-    return None
 
 
 # New customers ---------------------------------------------------------------------------------

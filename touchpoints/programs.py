@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
+from customers.dates import on_day_q
 from customers.models import Contact, Customer, KeyDate, Purchase, Team
 
 from . import outbox
@@ -330,23 +331,10 @@ def send_time(local_date, tz, hour):
     return local.astimezone(datetime.UTC)
 
 
-def is_leap(year):
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def _month_day_q(day, field):
-    """Matches a date field on ``day``'s month and day; 29 February counts on 28 February."""
-    q = Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
-    if day.month == 2 and day.day == 28 and not is_leap(day.year):
-        q |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
-    return q
-
-
-def _birthday_q(day):
-    q = Q(birthday_month=day.month, birthday_day=day.day)
-    if day.month == 2 and day.day == 28 and not is_leap(day.year):
-        q |= Q(birthday_month=2, birthday_day=29)
-    return q
+# The month and day fields each kind of yearly date is matched on (customers.dates).
+BIRTHDAY = ("birthday_month", "birthday_day")
+ANNIVERSARY = ("customer_since__month", "customer_since__day")
+KEY_DATE = ("date__month", "date__day")
 
 
 def _primary_contact(customer_ref="pk"):
@@ -384,7 +372,7 @@ def checkin_occasions(dates, program):
 def birthday_occasions(dates, program):
     for day, zones in zone_groups(dates).items():
         rows = (
-            Contact.objects.filter(_birthday_q(day), customer__in=_in_zones(zones).values("pk"))
+            Contact.objects.filter(on_day_q(*BIRTHDAY, day), customer__in=_in_zones(zones).values("pk"))
             .exclude(email="")
         )
         for pk, customer_id, tz in _stream(rows, ["pk", "customer_id", "customer__timezone"]):
@@ -395,7 +383,7 @@ def birthday_occasions(dates, program):
 def anniversary_occasions(dates, program):
     for day, zones in zone_groups(dates).items():
         rows = (
-            _in_zones(zones).filter(_month_day_q(day, "customer_since"), customer_since__year__lt=day.year)
+            _in_zones(zones).filter(on_day_q(*ANNIVERSARY, day), customer_since__year__lt=day.year)
             .annotate(contact_pk=_primary_contact())
         )
         for pk, tz, contact_pk, since in _stream(rows, ["pk", "timezone", "contact_pk", "customer_since"]):
@@ -409,7 +397,7 @@ def key_date_occasions(dates, program):
         rows = (
             KeyDate.objects.filter(customer__in=_in_zones(zones).values("pk"))
             .filter(Q(recurrence=KeyDate.Recurrence.ONCE, date=day)
-                    | Q(_month_day_q(day, "date"), recurrence=KeyDate.Recurrence.YEARLY, date__lte=day))
+                    | Q(on_day_q(*KEY_DATE, day), recurrence=KeyDate.Recurrence.YEARLY, date__lte=day))
             .annotate(primary_pk=_primary_contact("customer_id"))
         )
         for pk, customer_id, tz, contact_id, primary_pk, name in _stream(
@@ -683,11 +671,11 @@ def card_reminders(dates, program, *, report, dry_run=False):
     for day, zones in zone_groups(dates).items():
         target = day + datetime.timedelta(days=program.days)
         birthdays = list(
-            Contact.objects.filter(_birthday_q(target), customer__in=_in_zones(zones).values("pk"))
+            Contact.objects.filter(on_day_q(*BIRTHDAY, target), customer__in=_in_zones(zones).values("pk"))
             .values_list("pk", "name", "customer_id", "customer__name", "customer__owner_id")
         )
         anniversaries = list(
-            _in_zones(zones).filter(_month_day_q(target, "customer_since"),
+            _in_zones(zones).filter(on_day_q(*ANNIVERSARY, target),
                                     customer_since__year__lt=target.year)
             .values_list("pk", "name", "owner_id", "customer_since")
         )
