@@ -1,24 +1,12 @@
 """Reading customers for pages and exports: one filter for the list and its CSV export."""
 
-import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    Count,
-    DateField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Sum,
-    Value,
-    Window,
-)
+from django.db.models import Count, Exists, OuterRef, Q, Sum, Window
 from django.utils import timezone
 
+from .checkin import overdue_on
 from .models import Contact, Customer, Team
 
 SORTS = {
@@ -31,8 +19,6 @@ SORTS = {
     "-customer_since": ["-customer_since", "-pk"],
     "due": ["next_checkin_due", "pk"],
 }
-
-ONE_DAY = Value(datetime.timedelta(days=1), output_field=DurationField())
 
 
 def assignable_users(user):
@@ -55,19 +41,6 @@ def reassign_candidates(user):
         .distinct()
         .order_by("username")
     )
-
-
-def overdue_on():
-    """
-    The date a customer becomes overdue, as an expression: the check-in clock's start plus the
-    maximum, i.e. ``next_checkin_due - cadence_days + cadence_max_days``.
-
-    Day arithmetic on a date column, written once so it runs on SQLite and PostgreSQL alike.
-    """
-    slack = ExpressionWrapper(
-        (F("cadence_max_days") - F("cadence_days")) * ONE_DAY, output_field=DurationField()
-    )
-    return ExpressionWrapper(F("next_checkin_due") + slack, output_field=DateField())
 
 
 # Past this many rows (page 20 of the list), a search is one query again: see customer_search.

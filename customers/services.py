@@ -329,14 +329,18 @@ def customer_value_recompute(*, customer, today=None):
     return customer
 
 
-def customer_values_recompute_all(*, today=None, batch_size=5000, dry_run=False):
+def customer_values_recompute_all(*, today=None, customers=None, batch_size=5000, dry_run=False):
     """
     The daily job: bring every customer's stored values up to date as purchases age out of the
     last 12 months (and mend any total a purchase changed outside the services, e.g. in the admin).
+    ``customers`` (a Customer queryset) limits it to those, as the bench seeding does for the rows
+    it has just written; by default every customer.
 
-    Set-based: one UPDATE per batch of ids, writing only the rows whose values differ. Returns how
-    many customers changed (or would change, with ``dry_run``).
+    Set-based: one UPDATE per batch of ids, writing only the rows whose values differ, with the
+    sums of ``customer_value_recompute``. Returns how many customers changed (or would change,
+    with ``dry_run``).
     """
+    customers = Customer.objects.all() if customers is None else customers
     today = today or timezone.localdate()
     money = DecimalField(max_digits=14, decimal_places=2)
     purchases = Purchase.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
@@ -347,10 +351,10 @@ def customer_values_recompute_all(*, today=None, batch_size=5000, dry_run=False)
 
     fresh_total = fresh(purchases)
     fresh_recent = fresh(purchases.filter(date__gt=recent_cutoff(today)))
-    stale = Customer.objects.order_by().filter(
+    stale = customers.order_by().filter(
         ~Q(lifetime_value=fresh_total) | ~Q(value_last_12_months=fresh_recent)
     )
-    bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    bounds = customers.order_by().aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return 0
     changed = 0

@@ -12,10 +12,11 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from customers.checkin import next_checkin_due_recompute
 from customers.models import Customer, CustomerChange
 from customers.services import customer_record_contact, customer_reset_contact
 
@@ -78,14 +79,30 @@ def touchpoint_delete(*, touchpoint):
     customer_contact_recompute(customer=customer)
 
 
+def latest_contact(customer="pk"):
+    """When the customer at ``customer`` (an OuterRef path) was last contacted, as a subquery: the
+    latest touchpoint that counts as contact. The one definition of "last contacted"."""
+    return Subquery(
+        Touchpoint.objects.filter(customer=OuterRef(customer), kind__in=Touchpoint.CONTACT_KINDS)
+        .order_by("-happened_at").values("happened_at")[:1]
+    )
+
+
 def customer_contact_recompute(*, customer):
     """Recompute "last contacted" from the touchpoints themselves (after an edit or delete)."""
-    latest = customer.touchpoints.filter(kind__in=Touchpoint.CONTACT_KINDS).aggregate(
-        latest=Max("happened_at")
-    )["latest"]
+    latest = Customer.objects.filter(pk=customer.pk).values_list(latest_contact(), flat=True).get()
     if latest != customer.last_contacted_at:
         customer_reset_contact(customer=customer, last_contacted_at=latest)
     return customer
+
+
+def customers_contact_recompute(*, customers):
+    """
+    ``customer_contact_recompute`` for many customers at once (a Customer queryset): set-based
+    UPDATEs of "last contacted" and then of the check-in clock that runs from it.
+    """
+    customers.update(last_contacted_at=latest_contact())
+    return next_checkin_due_recompute(customers=customers)
 
 
 def followup_close(*, follow_up, user, status=FollowUp.Status.DONE):
@@ -226,8 +243,10 @@ def promise_close(*, promise, user, status, kept_on=None):
 
 # Complaints ----------------------------------------------------------------------------------
 
-# Used only if an admin deleted a severity's row: (first response, resolution) in hours.
-FALLBACK_TARGET_HOURS = {"low": (48, 240), "medium": (24, 120), "high": (8, 48), "critical": (2, 24)}
+# (first response, resolution) in hours per severity: the targets a new installation starts with
+# (the data migration keeps its own frozen copy, which a test compares with this), and the ones
+# used if an admin deleted a severity's row. Admins change them in the Django admin.
+DEFAULT_TARGET_HOURS = {"low": (48, 240), "medium": (24, 120), "high": (8, 48), "critical": (2, 24)}
 COMPLAINT_FOLLOWUP_DAYS = 7
 
 # The one path a complaint takes; any other move is refused.
@@ -252,7 +271,7 @@ def complaint_target_hours(severity):
     target = ComplaintTarget.objects.filter(severity=severity).first()
     if target is not None:
         return target.first_response_hours, target.resolution_hours
-    return FALLBACK_TARGET_HOURS.get(severity, FALLBACK_TARGET_HOURS["medium"])
+    return DEFAULT_TARGET_HOURS.get(severity, DEFAULT_TARGET_HOURS["medium"])
 
 
 def complaint_open(*, customer, user, summary, severity, description="", contact=None,
