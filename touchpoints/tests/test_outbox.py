@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.messaging.ledger import QUEUED_LEASE, STUCK_AFTER, outbox_enqueue, outbox_sweep
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.models import OutboxMessage
-from touchpoints.outbox import QUEUED_LEASE, STUCK_AFTER, outbox_enqueue, outbox_send, outbox_sweep
 
 pytestmark = pytest.mark.django_db
 

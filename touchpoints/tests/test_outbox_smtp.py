@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
-from touchpoints.outbox import MAX_ATTEMPTS, outbox_enqueue, outbox_send
+from touchpoints.messaging.ledger import outbox_enqueue
+from touchpoints.messaging.sending import MAX_ATTEMPTS, outbox_send
 from touchpoints.tests.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from customers.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
+from touchpoints.messaging.ledger import outbox_enqueue
+from touchpoints.messaging.wording import program_settings
 from touchpoints.models import OutboxMessage, Program
-from touchpoints.outbox import outbox_enqueue
-from touchpoints.programs import program_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ from django.test import Client
 from customers.models import Contact, Customer
 from customers.services import customer_create, customer_update
 from customers.tests.factories import ContactFactory, CustomerFactory, KeyDateFactory, PurchaseFactory
+from touchpoints.messaging.ledger import outbox_sweep
+from touchpoints.messaging.scans import programs_scan, thank_you_scan
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.models import EmailSignature, FollowUp, OutboxMessage, Program
-from touchpoints.outbox import outbox_send, outbox_sweep
-from touchpoints.programs import programs_scan, thank_you_scan
 
 pytestmark = pytest.mark.django_db
 
