@@ -57,7 +57,8 @@ def test_an_unsubscribed_contact_is_suppressed_not_sent(contact, mail_locmem):
     contact.unsubscribed_at = contact.created_at
     contact.save()
     message, _ = enqueue(contact)
-    outbox_send([message.pk])
+    assert outbox_send([message.pk])["skipped"] == 1  # recorded as suppressed when decided
+    message.refresh_from_db()
     assert message.status == "suppressed" and not mail.outbox
 
 
@@ -88,6 +89,8 @@ def test_a_rolled_back_decision_leaves_nothing(contact, mail_locmem):
 def test_the_sweeper_requeues_due_pending_messages(contact, mail_locmem, settings):
     message, _ = enqueue(contact)
     assert outbox_sweep() == [message.pk]
+    message.refresh_from_db()
+    assert message.status == "sent" and len(mail.outbox) == 1
 
 
 def test_the_sweeper_leaves_queued_messages_to_their_task_for_a_while(contact, mail_locmem, time_machine):

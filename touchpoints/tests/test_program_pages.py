@@ -124,6 +124,12 @@ def test_the_preview_says_so_for_an_unknown_customer(admin_client, buyer):
     assert "There is no customer #999999" in response.content.decode()
 
 
+def test_an_admin_sets_who_gets_a_program(admin_client):
+    page = admin_client.get("/programs/anniversary/").content.decode()
+    assert "Every contact with an email address" in page
+    assert admin_client.get("/programs/birthday/").context["form"].fields.get("audience") is None
+
+
 def test_missing_program_rows_come_back_with_their_defaults():
     Program.objects.filter(key="birthday").delete()
     assert program_settings()["birthday"].subject == "Happy birthday, {{ contact.first_name }}!"
