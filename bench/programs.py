@@ -67,8 +67,8 @@ def main():
     from django.utils import timezone
 
     from customers.models import Customer, Team
+    from touchpoints.messaging.scans import EMAIL_PROGRAMS
     from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
-    from touchpoints.programs import EMAIL_PROGRAMS
     from touchpoints.tasks import program_scan
 
     day = datetime.date.fromisoformat(args.date) if args.date else (

@@ -1,3 +1,5 @@
+"""The Django admin of the touchpoints app, the programs and the outbox included."""
+
 from django.contrib import admin
 
 from .models import (

@@ -273,7 +273,11 @@ class Complaint(models.Model):
 
 
 class Program(models.Model):
-    """One automated program of the retention plan, switched on or off and tuned by an admin."""
+    """
+    One automated program of the retention plan, switched on or off and tuned by an admin.
+
+    What each program finds, says and sends is in ``touchpoints/messaging/``.
+    """
 
     class Key(models.TextChoices):
         CHECKIN = "checkin", "Monthly check-in email"
@@ -323,7 +327,8 @@ class OutboxMessage(models.Model):
 
     The row is written in the transaction that decides to send; the unique ``occasion_key`` makes
     a second decision (a rerun, a second scheduler) a no-op; sending claims the row with a
-    conditional UPDATE, so a retried or duplicated task sends nothing twice.
+    conditional UPDATE, so a retried or duplicated task sends nothing twice. How a message travels
+    through the ledger is told in ``touchpoints/messaging/__init__.py``.
     """
 
     class Status(models.TextChoices):

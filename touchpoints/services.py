@@ -7,7 +7,6 @@ status: of two concurrent clicks one wins and the other is refused with ``Transi
 """
 
 import datetime
-import zoneinfo
 from itertools import islice
 
 from django.core.exceptions import ValidationError
@@ -19,7 +18,9 @@ from django.utils import timezone
 from customers.checkin import next_checkin_due_recompute
 from customers.models import Customer, CustomerChange
 from customers.services import customer_record_contact, customer_reset_contact
+from customers.zones import local_dates
 
+from .messaging.ledger import outbox_enqueue
 from .models import (
     Complaint,
     ComplaintTarget,
@@ -29,7 +30,6 @@ from .models import (
     Promise,
     Touchpoint,
 )
-from .outbox import outbox_enqueue
 
 CHECKIN_BATCH_SIZE = 500
 
@@ -116,15 +116,6 @@ def followup_close(*, follow_up, user, status=FollowUp.Status.DONE):
 # The check-in scan ---------------------------------------------------------------------------
 
 
-def local_dates(on_date=None):
-    """{time zone: its local date} for every time zone a customer in the program is in."""
-    zones = (
-        Customer.objects.in_program().order_by().values_list("timezone", flat=True).distinct()
-    )
-    now = timezone.now()
-    return {tz: on_date or now.astimezone(zoneinfo.ZoneInfo(tz)).date() for tz in zones}
-
-
 def checkins_due(*, on_date=None):
     """
     Customers past their check-in cadence with no open check-in follow-up, per local date.
@@ -132,7 +123,7 @@ def checkins_due(*, on_date=None):
     One query per time zone in use, never a loop over customers.
     """
     open_checkin = _open_checkin()
-    for tz, local_date in local_dates(on_date).items():
+    for tz, local_date in local_dates(on_date=on_date).items():
         yield local_date, (
             Customer.objects.in_program()
             .filter(timezone=tz, next_checkin_due__lte=local_date)
@@ -389,7 +380,7 @@ def meeting_notes_key(touchpoint):
 
 def meeting_notes_draft(*, touchpoint, user):
     """The subject and plain-text body the "Send notes" form starts from; the user may edit both."""
-    from .programs import TemplateProblem, compile_template, render_template
+    from .messaging.wording import TemplateProblem, compile_template, render_template, subject_line
 
     context = _meeting_notes_context(touchpoint, user)
     subject = f"Notes from our meeting: {touchpoint.summary}"
@@ -405,7 +396,7 @@ def meeting_notes_draft(*, touchpoint, user):
         except TemplateProblem:
             pass  # a broken wording must not stop the notes: the default subject serves
     body = render_to_string("touchpoints/email/meeting_notes.txt", context)
-    return {"subject": " ".join(subject.split())[:300], "body": body.strip() + "\n"}
+    return {"subject": subject_line(subject), "body": body.strip() + "\n"}
 
 
 def meeting_notes_html(*, touchpoint, user, subject, body):

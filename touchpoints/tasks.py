@@ -1,10 +1,12 @@
-"""Celery tasks: thin, they take ids and dates and call services."""
+"""Celery tasks: thin, they take ids and dates and call services. Their names are in the beat
+schedule (``retention/celery.py``) and must not change."""
 
 import datetime
 
 from celery import shared_task
 
 from . import services
+from .messaging import ledger, scans, sending
 
 
 @shared_task
@@ -24,30 +26,22 @@ def create_checkin_followups(customer_ids, on_date):
 
 @shared_task
 def send_outbox_messages(message_ids):
-    from .outbox import outbox_send
-
-    return outbox_send(message_ids)
+    return sending.outbox_send(message_ids)
 
 
 @shared_task
 def sweep_outbox():
-    from .outbox import outbox_sweep
-
-    return len(outbox_sweep())
+    return len(ledger.outbox_sweep())
 
 
 @shared_task
 def program_scan(on_date=None):
     """Hourly: every program's messages (and card reminders) for each time zone's local date."""
-    from .programs import programs_scan
-
     day = datetime.date.fromisoformat(on_date) if on_date else None
-    return programs_scan(on_date=day).as_dict()
+    return scans.programs_scan(on_date=day).as_dict()
 
 
 @shared_task
 def thank_you_scan():
     """Every 10 minutes: thank customers who just became active, within the hour."""
-    from .programs import thank_you_scan as scan
-
-    return scan().as_dict()
+    return scans.thank_you_scan().as_dict()

@@ -1,6 +1,9 @@
+"""The touchpoints app's URLs, and the Programs and Outbox pages that live at the site root."""
+
 from django.urls import path
 
 from . import views
+from .messaging import views as messaging
 
 app_name = "touchpoints"
 
@@ -24,13 +27,13 @@ urlpatterns = [
 ]
 
 # Pages at the site root (retention/urls.py mounts these without the "touchpoints/" prefix):
-# the automated programs for admins and the outbox for managers.
+# the automated programs for admins and the outbox for managers (touchpoints/messaging/views.py).
 root_urlpatterns = [
-    path("programs/", views.program_list, name="programs"),
-    path("programs/<slug:key>/", views.program_edit, name="program_edit"),
-    path("programs/<slug:key>/switch/", views.program_switch, name="program_switch"),
-    path("programs/<slug:key>/preview/", views.program_preview_view, name="program_preview"),
-    path("outbox/", views.outbox_list, name="outbox"),
-    path("outbox/<int:pk>/", views.outbox_detail, name="outbox_detail"),
-    path("outbox/<int:pk>/retry/", views.outbox_retry_view, name="outbox_retry"),
+    path("programs/", messaging.program_list, name="programs"),
+    path("programs/<slug:key>/", messaging.program_edit, name="program_edit"),
+    path("programs/<slug:key>/switch/", messaging.program_switch, name="program_switch"),
+    path("programs/<slug:key>/preview/", messaging.program_preview_view, name="program_preview"),
+    path("outbox/", messaging.outbox_list, name="outbox"),
+    path("outbox/<int:pk>/", messaging.outbox_detail, name="outbox_detail"),
+    path("outbox/<int:pk>/retry/", messaging.outbox_retry_view, name="outbox_retry"),
 ]

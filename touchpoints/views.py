@@ -10,31 +10,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from customers.access import customer_for_user, object_for_user, require_admin, require_manager
-from customers.models import Customer
+from customers.access import customer_for_user, object_for_user
 from retention.http import safe_next
-from retention.pagination import paginate
 
 from .forms import (
     ComplaintForm,
     ComplaintResolveForm,
     MeetingNotesForm,
-    OutboxFilterForm,
-    ProgramForm,
     PromiseCloseForm,
     PromiseForm,
     QuickLogForm,
     SnoozeForm,
     TouchpointForm,
 )
-from .models import Complaint, FollowUp, OutboxMessage, Program, Promise, Touchpoint
-from .outbox import outbox_filter, outbox_headers, outbox_retry
-from .programs import PLACEHOLDERS, program_preview, program_settings, program_update
+from .models import Complaint, FollowUp, OutboxMessage, Promise, Touchpoint
 from .selectors import complaint_urgency, timeline_filters, timeline_page
 from .services import (
     TransitionRefused,
@@ -429,115 +423,3 @@ def meeting_notes_not_needed_view(request, pk):
     meeting_notes_not_needed(touchpoint=touchpoint, user=request.user)
     return _done(request, f"No notes needed for “{touchpoint.summary}” with "
                           f"{touchpoint.customer.name}.", default=touchpoint.customer)
-
-
-# The automated programs (admins) and the outbox (managers and admins) ---------------------------
-
-
-def program_list(request):
-    require_admin(request.user)
-    programs = program_settings()
-    return render(request, "touchpoints/programs.html", {
-        "programs": [programs[key] for key in Program.Key.values if key in programs],
-    })
-
-
-@require_POST
-def program_switch(request, key):
-    require_admin(request.user)
-    program = get_object_or_404(Program, key=key)
-    enabled = request.POST.get("enabled") == "1"
-    program_update(program=program, data={"enabled": enabled})
-    messages.success(request, f"“{program}” is {'on' if enabled else 'off'}.")
-    return redirect("programs")
-
-
-@require_http_methods(["GET", "POST"])
-def program_edit(request, key):
-    require_admin(request.user)
-    program = get_object_or_404(Program, key=key)
-    form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
-    if request.method == "POST":
-        if form.is_valid():
-            program_update(program=program, data={name: form.cleaned_data[name] for name in form.fields})
-            messages.success(request, f"“{program}” was saved.")
-            return redirect("program_edit", key=key)
-        messages.error(request, "Nothing was saved: please correct the errors below.")
-    return render(request, "touchpoints/program_edit.html", {
-        "program": program, "form": form, "placeholders": PLACEHOLDERS,
-        **_program_preview(request, program, form),
-    })
-
-
-@require_http_methods(["GET", "POST"])
-def program_preview_view(request, key):
-    """The live preview (htmx): the wording being typed, rendered for the chosen customer."""
-    require_admin(request.user)
-    program = get_object_or_404(Program, key=key)
-    form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
-    return render(request, "touchpoints/_program_preview.html", _program_preview(request, program, form))
-
-
-def _program_preview(request, program, form):
-    if "subject" not in form.fields or "body" not in form.fields:
-        return {"preview": None}
-    raw = request.POST or request.GET
-    customer_id, customer = raw.get("customer", ""), None
-    visible = Customer.objects.visible_to(request.user)
-    if customer_id.strip():
-        if customer_id.strip().isdigit():
-            customer = visible.filter(pk=int(customer_id)).select_related("owner").first()
-        if customer is None:
-            return {"preview": {"error": f"There is no customer #{customer_id} you can see."},
-                    "preview_customer_id": customer_id}
-    else:
-        customer = visible.current().select_related("owner").order_by("pk").first()
-        if customer is None:
-            return {"preview": {"error": "There is no customer to preview with yet."}}
-    subject = form.data.get("subject", program.subject) if form.is_bound else program.subject
-    body = form.data.get("body", program.body) if form.is_bound else program.body
-    return {"preview": program_preview(subject=subject, body=body, customer=customer),
-            "preview_customer_id": customer.pk}
-
-
-OUTBOX_PAGE_SIZE = 50
-
-
-def outbox_list(request):
-    require_manager(request.user)
-    form = OutboxFilterForm(request.GET or None)
-    rows = (
-        OutboxMessage.objects.visible_to(request.user).select_related("customer", "contact")
-        .defer("body_text", "body_html").order_by("-send_after", "-pk")
-    )
-    if form.is_bound and form.is_valid():
-        rows = outbox_filter(rows, **form.cleaned_data)
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    return render(request, "touchpoints/outbox.html", {
-        "form": form, "page": paginate(rows, request.GET.get("page"), per_page=OUTBOX_PAGE_SIZE),
-        "querystring": querystring.urlencode(),
-    })
-
-
-def outbox_detail(request, pk):
-    require_manager(request.user)
-    message = object_for_user(
-        request.user, OutboxMessage.objects.select_related("customer", "contact", "sender", "touchpoint"), pk
-    )
-    return render(request, "touchpoints/outbox_detail.html", {
-        "message": message, "headers": outbox_headers(message),
-    })
-
-
-@require_POST
-def outbox_retry_view(request, pk):
-    require_manager(request.user)
-    message = object_for_user(request.user, OutboxMessage.objects.all(), pk)
-    if outbox_retry(message=message):
-        messages.success(request, "The message is queued to be sent again.")
-    else:
-        messages.error(request, "Only a failed message can be retried; this one is "
-                                f"{message.get_status_display().lower()}.")
-    return redirect("outbox_detail", pk=message.pk)
-

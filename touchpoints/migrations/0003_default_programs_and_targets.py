@@ -4,6 +4,8 @@ from django.db import migrations
 
 TARGETS = [("low", 48, 240), ("medium", 24, 120), ("high", 8, 48), ("critical", 2, 24)]
 
+# A frozen copy, as a migration needs: running code reads touchpoints/messaging/defaults.py, and
+# touchpoints/tests/test_program_wording.py checks that the two say the same.
 SIGN_OFF = "\n\nBest regards,\n{{ owner_name }}\n{{ signature }}"
 
 PROGRAMS = [

@@ -1,3 +1,5 @@
+"""Fixtures of the touchpoints tests: a real SMTP server to send to, and mail kept in memory."""
+
 import pytest
 
 from touchpoints.tests.smtp_sink import SmtpSink
@@ -19,3 +21,10 @@ def smtp_to_sink(settings, smtp_sink):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 10
     return smtp_sink
+
+
+@pytest.fixture
+def program_mail(mail_locmem, settings):
+    """Mail kept in ``django.core.mail.outbox``, with the links and sender of an installation."""
+    settings.SITE_URL = "https://retention.example.com"
+    settings.DEFAULT_FROM_EMAIL = "Retention <retention@example.com>"

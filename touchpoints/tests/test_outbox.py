@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.messaging.ledger import QUEUED_LEASE, STUCK_AFTER, outbox_enqueue, outbox_sweep
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.models import OutboxMessage
-from touchpoints.outbox import QUEUED_LEASE, STUCK_AFTER, outbox_enqueue, outbox_send, outbox_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,8 @@ def test_an_unsubscribed_contact_is_suppressed_not_sent(contact, mail_locmem):
     contact.unsubscribed_at = contact.created_at
     contact.save()
     message, _ = enqueue(contact)
-    outbox_send([message.pk])
+    assert outbox_send([message.pk])["skipped"] == 1  # recorded as suppressed when decided
+    message.refresh_from_db()
     assert message.status == "suppressed" and not mail.outbox
 
 
@@ -87,6 +89,8 @@ def test_a_rolled_back_decision_leaves_nothing(contact, mail_locmem):
 def test_the_sweeper_requeues_due_pending_messages(contact, mail_locmem, settings):
     message, _ = enqueue(contact)
     assert outbox_sweep() == [message.pk]
+    message.refresh_from_db()
+    assert message.status == "sent" and len(mail.outbox) == 1
 
 
 def test_the_sweeper_leaves_queued_messages_to_their_task_for_a_while(contact, mail_locmem, time_machine):

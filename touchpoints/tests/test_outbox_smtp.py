@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
-from touchpoints.outbox import MAX_ATTEMPTS, outbox_enqueue, outbox_send
+from touchpoints.messaging.ledger import outbox_enqueue
+from touchpoints.messaging.sending import MAX_ATTEMPTS, outbox_send
 from touchpoints.tests.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,5 @@ def test_the_message_on_the_wire_unsubscribes_in_one_click(contact, smtp_to_sink
                               contact=contact, to=[contact.email], subject="Hi", body_text="Hi")
     assert again.status == "suppressed"  # a later automated message is never sent
     assert outbox_send([again.pk])["skipped"] == 1 and smtp_to_sink.accepted == 1
+    again.refresh_from_db()
+    assert again.status == "suppressed" and again.sent_at is None

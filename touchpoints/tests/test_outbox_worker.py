@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.messaging.ledger import STUCK_AFTER, outbox_enqueue, outbox_sweep
 from touchpoints.models import OutboxMessage
-from touchpoints.outbox import STUCK_AFTER, outbox_enqueue, outbox_sweep
 from touchpoints.tasks import program_scan
 from touchpoints.tests.smtp_sink import free_port
 

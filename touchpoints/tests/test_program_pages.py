@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from customers.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
+from touchpoints.messaging.ledger import outbox_enqueue
+from touchpoints.messaging.wording import program_settings
 from touchpoints.models import OutboxMessage, Program
-from touchpoints.outbox import outbox_enqueue
-from touchpoints.programs import program_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +122,12 @@ def test_the_live_preview_renders_unsaved_wording(admin_client, buyer):
 def test_the_preview_says_so_for_an_unknown_customer(admin_client, buyer):
     response = admin_client.get("/programs/birthday/?customer=999999")
     assert "There is no customer #999999" in response.content.decode()
+
+
+def test_an_admin_sets_who_gets_a_program(admin_client):
+    page = admin_client.get("/programs/anniversary/").content.decode()
+    assert "Every contact with an email address" in page
+    assert admin_client.get("/programs/birthday/").context["form"].fields.get("audience") is None
 
 
 def test_missing_program_rows_come_back_with_their_defaults():

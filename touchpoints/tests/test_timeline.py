@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
+from touchpoints.messaging.ledger import outbox_enqueue
 from touchpoints.models import Touchpoint
-from touchpoints.outbox import outbox_enqueue
 from touchpoints.selectors import TIMELINE_PAGE_SIZE, TIMELINE_SOURCES, timeline_page
 from touchpoints.services import complaint_open, promise_create
 from touchpoints.tests.factories import ComplaintFactory, PromiseFactory, TouchpointFactory

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.csv_io import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
-from touchpoints.programs import programs_scan, thank_you_scan
+from touchpoints.messaging.scans import programs_scan, thank_you_scan
 from touchpoints.services import checkin_due_batches, checkin_followups_create
 
 
