@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, Sum, Window
 from django.utils import timezone
 
+from .access import managed_members
 from .checkin import overdue_on
 from .models import Contact, Customer, Team
 
@@ -35,12 +36,7 @@ def assignable_users(user):
 
 def reassign_candidates(user):
     """Whom a manager may hand customers to: the members of the teams they manage."""
-    User = get_user_model()
-    return (
-        User.objects.filter(is_active=True, teams__in=Team.objects.managed_by(user))
-        .distinct()
-        .order_by("username")
-    )
+    return managed_members(user).order_by("username")
 
 
 # Past this many rows (page 20 of the list), a search is one query again: see customer_search.

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from retention.pagination import paginate, rows_needed
 
 from . import csv_io
-from .access import customer_for_user, customer_import_for_user, object_for_user, require_manager
+from .access import (
+    customer_for_user,
+    customer_import_for_user,
+    manager_required,
+    object_for_user,
+    visible_customers,
+)
 from .forms import (
     ContactForm,
     CustomerForm,
@@ -73,10 +79,10 @@ def customer_list(request):
     })
 
 
+@manager_required
 @require_POST
 def customer_reassign(request):
     """The list's bulk action: managers hand the ticked customers of their teams to a new owner."""
-    require_manager(request.user)
     form = ReassignForm(request.POST, user=request.user)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -296,7 +302,7 @@ def key_date_delete_view(request, pk):
 def referrers(request):
     """Top referrers: the customers who brought the most customers, and the value those brought."""
     page = paginate(top_referrers(user=request.user), request.GET.get("page"), per_page=25)
-    customers = Customer.objects.select_related("owner", "team").in_bulk(
+    customers = visible_customers(request.user).select_related("owner", "team").in_bulk(
         [row["referred_by"] for row in page]
     )
     offset = (page.number - 1) * 25

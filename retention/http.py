@@ -1,4 +1,7 @@
-"""Small request helpers shared by the apps."""
+"""
+Small request helpers shared by the apps: one of the shared helpers they may import from
+``retention`` (``SHARED_HELPERS`` in retention/tests/test_layering.py), so it imports no app.
+"""
 
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme

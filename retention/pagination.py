@@ -5,6 +5,9 @@ A later page of model rows is read in two steps, the page's ids first and then t
 "deferred join"): the rows its OFFSET skips are then read from an index only, never from the
 table, so page 200 costs little more than page 1 when an index serves the order (see
 docs/PERFORMANCE.md).
+
+The apps' lists use it: one of the shared helpers they may import from ``retention``
+(``SHARED_HELPERS`` in retention/tests/test_layering.py), so it imports no app.
 """
 
 from dataclasses import dataclass

@@ -3,18 +3,18 @@ Today, composed: what one account manager should do today, most urgent first.
 
 It reads from both apps (customers' dates and check-in clocks, touchpoints' promises, complaints,
 meetings and outbox), so it lives here, beside the views that show it. Every list is one query,
-capped at ``TODAY_LIST_SIZE`` rows, and reads only what ``viewer`` may see: a manager looking at an
-account manager's day sees that person's items among the customers of the teams they manage.
+capped at ``size`` rows (``TODAY_LIST_SIZE`` on the page), and reads only what ``viewer`` may see: a
+manager looking at an account manager's day sees that person's items among the customers of the
+teams they manage (whose day they may open: ``customers.access.member_for_user``).
 """
 
 import datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from customers.dates import day_order, next_occurrence, within_q
-from customers.models import Contact, Customer, KeyDate, Team, filter_visible, in_program_q
+from customers.models import Contact, Customer, KeyDate, filter_visible, in_program_q
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 from touchpoints.selectors import (
     complaint_urgency,
@@ -29,8 +29,8 @@ DATES_AHEAD = 7  # today and the six days after it
 THANK_YOU_WINDOW = datetime.timedelta(days=7)
 
 
-def today_lists(*, viewer, subject, now=None):
-    """The context of Today for ``subject`` as ``viewer`` may see it."""
+def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
+    """The context of Today for ``subject`` as ``viewer`` may see it, ``size`` rows a list at most."""
     now = now or timezone.now()
     local_today = timezone.localdate(now)
     visible = Customer.objects.visible_to(viewer)
@@ -39,14 +39,14 @@ def today_lists(*, viewer, subject, now=None):
 
     checkins = (
         mine.filter(next_checkin_due__lte=local_today)
-        .order_by("next_checkin_due", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
+        .order_by("next_checkin_due", "-lifetime_value", "pk")[:size]
     )
-    complaints = complaints_open(viewer=viewer, user=subject, limit=TODAY_LIST_SIZE)
+    complaints = complaints_open(viewer=viewer, user=subject, limit=size)
     follow_ups = (
         FollowUp.objects.visible_to(viewer).open().filter(assignee=subject)
         # Check-ins due have their own list, with their own actions.
         .exclude(kind=FollowUp.Kind.CHECKIN)
-        .select_related("customer").order_by("due_on", "pk")[:TODAY_LIST_SIZE]
+        .select_related("customer").order_by("due_on", "pk")[:size]
     )
     recent = (
         Touchpoint.objects.visible_to(viewer).filter(author=subject)
@@ -57,14 +57,12 @@ def today_lists(*, viewer, subject, now=None):
         "now": now,
         "complaints": [(c, complaint_urgency(c, now)) for c in complaints],
         "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
-        "promises": promises_due(viewer=viewer, owner=subject, today=local_today,
-                                 limit=TODAY_LIST_SIZE),
-        "meetings": meetings_without_notes(viewer=viewer, author=subject, now=now,
-                                           limit=TODAY_LIST_SIZE),
+        "promises": promises_due(viewer=viewer, owner=subject, today=local_today, limit=size),
+        "meetings": meetings_without_notes(viewer=viewer, author=subject, now=now, limit=size),
         "follow_ups": follow_ups,
-        "birthdays": birthdays_within(_book(Contact.objects.all(), viewer, subject), week),
-        "dates": dates_within(mine, _book(KeyDate.objects.all(), viewer, subject), week),
-        "not_thanked": not_thanked(mine, now),
+        "birthdays": birthdays_within(_book(Contact.objects.all(), viewer, subject), week, size),
+        "dates": dates_within(mine, _book(KeyDate.objects.all(), viewer, subject), week, size),
+        "not_thanked": not_thanked(mine, now, size),
         "recent": recent,
         "promise_rate": promise_rates(viewer=viewer, owners=[subject], today=local_today)[
             subject.pk
@@ -81,19 +79,10 @@ def _book(queryset, viewer, owner):
     return filter_visible(queryset, viewer).filter(in_program_q("customer"), customer__owner=owner)
 
 
-def managed_members(user):
-    """The account managers of the teams ``user`` manages (every team's, for an admin)."""
-    return (
-        get_user_model().objects
-        .filter(teams__in=Team.objects.managed_by(user).values("pk"), is_active=True)
-        .distinct().order_by("first_name", "last_name", "username")
-    )
-
-
 # Dates of the week -----------------------------------------------------------------------------
 
 
-def birthdays_within(contacts, days):
+def birthdays_within(contacts, days, size=TODAY_LIST_SIZE):
     """
     [(contact, date)] of the birthdays of ``contacts`` on ``days``: 29 February counts on
     28 February in other years.
@@ -105,13 +94,13 @@ def birthdays_within(contacts, days):
         .select_related("customer")
         .only("name", "customer_id", "birthday_month", "birthday_day", "customer__name")
         .alias(day_order=day_order("birthday_month", "birthday_day", days))
-        .order_by("day_order", "name")[:TODAY_LIST_SIZE]
+        .order_by("day_order", "name")[:size]
     )
     rows = [(c, next_occurrence(c.birthday_month, c.birthday_day, days[0])) for c in contacts]
     return sorted(rows, key=lambda row: (row[1], row[0].name))
 
 
-def dates_within(customers, key_dates, days):
+def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
     """
     Anniversaries of ``customers`` and ``key_dates`` on ``days``, as ``[{date, what, customer,
     contact}]`` sorted by date. Yearly key dates recur on their month and day; one-off ones on
@@ -123,7 +112,7 @@ def dates_within(customers, key_dates, days):
         customers.filter(within_q("customer_since__month", "customer_since__day", days))
         .filter(customer_since__lt=first)
         .alias(day_order=day_order("customer_since__month", "customer_since__day", days))
-        .order_by("day_order", "-lifetime_value", "pk")[:TODAY_LIST_SIZE]
+        .order_by("day_order", "-lifetime_value", "pk")[:size]
     )
     for customer in anniversaries:
         date = next_occurrence(customer.customer_since.month, customer.customer_since.day, first)
@@ -135,7 +124,7 @@ def dates_within(customers, key_dates, days):
         key_dates.filter(Q(recurrence=KeyDate.Recurrence.YEARLY, date__lte=last)
                 & within_q("date__month", "date__day", days)
                 | Q(recurrence=KeyDate.Recurrence.ONCE, date__gte=first, date__lte=last))
-        .select_related("customer", "contact").order_by("pk")[:TODAY_LIST_SIZE]
+        .select_related("customer", "contact").order_by("pk")[:size]
     )
     for key_date in key_dates:
         if key_date.recurrence == KeyDate.Recurrence.ONCE:
@@ -150,7 +139,7 @@ def dates_within(customers, key_dates, days):
 # New customers ---------------------------------------------------------------------------------
 
 
-def not_thanked(customers, now):
+def not_thanked(customers, now, size=TODAY_LIST_SIZE):
     """
     Customers who became active in the last 7 days and have not been thanked: no thank-you note
     in the outbox (sent or on its way) and no contact logged since they became customers.
@@ -161,5 +150,5 @@ def not_thanked(customers, now):
                          status_changed_at__gte=now - THANK_YOU_WINDOW)
         .filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("status_changed_at")))
         .filter(~Exists(thank_you))
-        .order_by("-status_changed_at", "pk")[:TODAY_LIST_SIZE]
+        .order_by("-status_changed_at", "pk")[:size]
     )

@@ -5,33 +5,40 @@ customers), so this is where their pieces meet. Also ``/healthz``.
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from customers.access import customer_for_user, require_manager, visible_customers
+from customers.access import (
+    customer_for_user,
+    managed_members,
+    manager_required,
+    member_for_user,
+    referrer_visible,
+    visible_customers,
+)
 from customers.models import Customer, Team
 from customers.selectors import customer_referrals, status_history
 from customers.value import lifetime_value
 from touchpoints.forms import TouchpointForm
 from touchpoints.selectors import (
     PROMISE_RATE_DAYS,
+    complaint_panel,
     complaint_records,
+    promise_panel,
     promise_rates,
     timeline_filters,
     timeline_page,
 )
-from touchpoints.views import complaint_panel_context, promise_panel_context
 
 from .celery import app as celery_app
 from .pagination import paginate
-from .today import managed_members, today_lists
+from .today import today_lists
 
 
 def home(request):
@@ -62,15 +69,13 @@ def customer_detail(request, pk):
     if request.htmx and request.GET.get("fragment") == "timeline":
         return render(request, "touchpoints/_timeline.html", context)
     context["form"] = TouchpointForm(customer=customer, contacts=contacts)
-    context.update(promise_panel_context(customer), **complaint_panel_context(customer))
+    context.update(promise_panel(customer), **complaint_panel(customer))
     context.update({
         "currency": settings.CURRENCY,
         "value": lifetime_value(customer),
         "purchases": paginate(customer.purchases.all(), request.GET.get("purchases_page"), per_page=10),
         "status_history": status_history(customer),
-        # Another team's referrer is named only to those who may see it.
-        "referrer_visible": customer.referred_by_id is not None and visible_customers(request.user)
-        .filter(pk=customer.referred_by_id).exists(),
+        "referrer_visible": referrer_visible(request.user, customer),
         "referrals": customer_referrals(user=request.user, customer=customer),
     })
     return render(request, "customers/detail.html", context)
@@ -84,7 +89,7 @@ def today(request, username=None):
     ``/today/<username>/`` or ``/today/?user=<id>``: a manager opens the day of an account manager
     of a team they manage; anyone else's answers 404.
     """
-    subject = _today_subject(request, username)
+    subject = member_for_user(request.user, username=username, pk=request.GET.get("user"))
     context = today_lists(viewer=request.user, subject=subject)
     # Read by the page only for managers (``is_manager``, from the context processor).
     context.update(subject=subject, is_own=subject == request.user,
@@ -92,26 +97,10 @@ def today(request, username=None):
     return render(request, "retention/today.html", context)
 
 
-def _today_subject(request, username):
-    user_id = request.GET.get("user")
-    if username is None and not user_id:
-        return request.user
-    users = get_user_model().objects.filter(is_active=True)
-    if username is not None:
-        subject = get_object_or_404(users, username=username)
-    elif user_id.isdigit():
-        subject = get_object_or_404(users, pk=int(user_id))
-    else:
-        raise Http404
-    if subject != request.user and not managed_members(request.user).filter(pk=subject.pk).exists():
-        raise Http404
-    return subject
-
-
+@manager_required
 @require_GET
 def records(request):
     """Promises kept on time and complaints, per account manager of the teams the user manages."""
-    require_manager(request.user)
     now = timezone.now()
     local_today = timezone.localdate(now)
     members = list(managed_members(request.user))

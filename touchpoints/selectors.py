@@ -1,5 +1,6 @@
 """
-Reading for pages: the customer's timeline, and what Today and the records need from this app.
+Reading for pages: the customer's timeline and its promise and complaint panels, and what Today and
+the records need from this app.
 
 The timeline
 ------------
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import Complaint, OutboxMessage, Promise, Touchpoint
 
@@ -207,6 +209,31 @@ def timeline_page(*, customer, kind="", before="", sources=None, size=TIMELINE_P
         entries=page, has_next=has_next, next_cursor=page[-1].cursor if has_next else "",
         before=before if cursor else "", kind=kind,
     )
+
+
+# The customer page's panels -----------------------------------------------------------------
+
+PANEL_PROMISES = 50
+PANEL_COMPLAINTS = 20
+
+
+def promise_panel(customer):
+    """What the promise panel shows: the customer's open promises, soonest due first."""
+    return {
+        "open_promises": customer.promises.open().select_related("contact")
+        .order_by("due_on", "pk")[:PANEL_PROMISES],
+        "local_today": customer.local_today(),
+    }
+
+
+def complaint_panel(customer, now=None):
+    """What the complaint panel shows: the customer's complaints not closed, newest first, with urgency."""
+    now = now or timezone.now()
+    complaints = list(
+        customer.complaints.exclude(status=Complaint.Status.CLOSED)
+        .select_related("contact", "handled_by").order_by("-opened_at", "-pk")[:PANEL_COMPLAINTS]
+    )
+    return {"open_complaints": [(c, complaint_urgency(c, now)) for c in complaints]}
 
 
 # Today ---------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from .forms import (
     TouchpointForm,
 )
 from .models import Complaint, FollowUp, OutboxMessage, Promise, Touchpoint
-from .selectors import complaint_urgency, timeline_filters, timeline_page
+from .selectors import complaint_panel, promise_panel, timeline_filters, timeline_page
 from .services import (
     TransitionRefused,
     checkin_snooze,
@@ -71,7 +71,7 @@ def touchpoint_new(request, customer_pk):
                 "currency": settings.CURRENCY,
             }
             if "promise" in arguments:
-                context.update(promise_panel_context(customer), refresh_promises=True)
+                context.update(_promise_panel_context(customer), refresh_promises=True)
             return render(request, "touchpoints/_logged.html", context)
         messages.success(request, "Touchpoint logged.")
         return redirect(customer)
@@ -283,30 +283,16 @@ def _respond_complaint(request, complaint, *, message="", error=""):
 # link that loads it (htmx) or opens its page, so the customer page renders no form it may not use.
 
 
-def promise_panel_context(customer, form=None):
-    return {
-        "customer": customer,
-        "open_promises": customer.promises.open().select_related("contact").order_by("due_on", "pk")[:50],
-        "promise_form": form,
-        "local_today": customer.local_today(),
-    }
+def _promise_panel_context(customer, form=None):
+    return {"customer": customer, **promise_panel(customer), "promise_form": form}
 
 
-def complaint_panel_context(customer, form=None):
-    now = timezone.now()
-    complaints = list(
-        customer.complaints.exclude(status=Complaint.Status.CLOSED)
-        .select_related("contact", "handled_by").order_by("-opened_at", "-pk")[:20]
-    )
-    return {
-        "customer": customer,
-        "open_complaints": [(c, complaint_urgency(c, now)) for c in complaints],
-        "complaint_form": form,
-    }
+def _complaint_panel_context(customer, form=None):
+    return {"customer": customer, **complaint_panel(customer), "complaint_form": form}
 
 
 def _promise_panel(request, customer, *, form=None, error="", message=""):
-    context = {**promise_panel_context(customer, form), "promise_error": error,
+    context = {**_promise_panel_context(customer, form), "promise_error": error,
                "promise_message": message, "refresh_timeline": not error and form is None}
     if context["refresh_timeline"]:
         context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())
@@ -314,7 +300,7 @@ def _promise_panel(request, customer, *, form=None, error="", message=""):
 
 
 def _complaint_panel(request, customer, *, form=None, error="", message=""):
-    context = {**complaint_panel_context(customer, form), "complaint_error": error,
+    context = {**_complaint_panel_context(customer, form), "complaint_error": error,
                "complaint_message": message, "refresh_timeline": not error and form is None}
     if context["refresh_timeline"]:
         context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())

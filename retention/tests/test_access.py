@@ -1,5 +1,7 @@
 """
-Who can reach what: the URL sweeps, the visibility rule through every customer URL, and CSRF.
+Who can reach what: the URL sweeps for login and CSRF, and the visibility rule through the
+customer's pages. (Other teams' objects and the pages of a role, route by route:
+test_access_sweep.py.)
 
 The sweeps walk the URL patterns themselves, so a new page cannot slip through without a login
 or a CSRF check.
@@ -7,10 +9,11 @@ or a CSRF check.
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.tests.factories import FollowUpFactory, TouchpointFactory
+
+from .routes import project_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -20,39 +23,19 @@ PUBLIC = {"login", "healthz", "unsubscribe", "surveys:answer"}
 CSRF_EXEMPT = {"unsubscribe"}
 
 
-def our_patterns(resolver=None, prefix="", namespace=""):
-    """(full route, url name) for every pattern of this project; the admin has its own login."""
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            if route.startswith("admin/"):
-                continue
-            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from our_patterns(pattern, route, ns)
-        elif isinstance(pattern, URLPattern):
-            yield route, f"{namespace}{pattern.name}"
-
-
-def concrete(route, pk):
-    url = "/" + route.replace("<int:pk>", str(pk)).replace("<int:customer_pk>", str(pk))
-    url = url.replace("<slug:key>", "birthday")  # a program's key
-    return url.replace("<str:token>", "not-a-real-token").replace("^", "").replace("$", "")
-
-
 def test_the_sweep_sees_the_pages():
-    names = {name for _, name in our_patterns()}
+    names = {route.name for route in project_routes()}
     assert {"today", "dashboard", "customer_detail", "customers:list", "touchpoints:new"} <= names
 
 
 def test_anonymous_users_are_sent_to_login_everywhere_but_public_pages(client):
-    for route, name in our_patterns():
-        if name in PUBLIC:
+    for route in project_routes():
+        if route.name in PUBLIC:
             continue
         for method in ("get", "post"):
-            response = getattr(client, method)(concrete(route, 1))
-            assert response.status_code == 302, (method, route)
-            assert response["Location"].startswith("/accounts/login/"), (method, route)
+            response = getattr(client, method)(route.example_url(1))
+            assert response.status_code == 302, (method, route.path)
+            assert response["Location"].startswith("/accounts/login/"), (method, route.path)
 
 
 def test_admin_asks_for_login(client):
@@ -71,11 +54,11 @@ def test_every_post_is_refused_without_a_csrf_token(alice, north):
     customer = CustomerFactory(team=north, owner=alice)
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(alice)
-    for route, name in our_patterns():
-        if name in CSRF_EXEMPT:
+    for route in project_routes():
+        if route.name in CSRF_EXEMPT:
             continue
-        response = csrf_client.post(concrete(route, customer.pk), {"summary": "x"})
-        assert response.status_code in (403, 405), (route, response.status_code)
+        response = csrf_client.post(route.example_url(customer.pk), {"summary": "x"})
+        assert response.status_code in (403, 405), (route.path, response.status_code)
     login = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "alice"})
     assert login.status_code == 403
 

@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from customers.tests.factories import ContactFactory, CustomerFactory, TeamFactory
+from retention.today import today_lists
 from touchpoints.tests.factories import FollowUpFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,16 +149,12 @@ def test_pages_show_a_customer_without_an_owner(client, maria, north):
         assert response.status_code == 200 and "Orphan" in response.content.decode(), url
 
 
-def test_birthdays_across_the_new_year_keep_the_nearest_when_the_list_is_cut(
-    client, alice, north, time_machine, monkeypatch
-):
+def test_birthdays_across_the_new_year_keep_the_nearest_when_the_list_is_cut(alice, north, time_machine):
     time_machine.move_to(datetime.datetime(2026, 12, 30, 9, 0, tzinfo=datetime.UTC), tick=False)
-    monkeypatch.setattr("retention.today.TODAY_LIST_SIZE", 1)
     customer = CustomerFactory(team=north, owner=alice)
     ContactFactory(customer=customer, name="January", birthday_month=1, birthday_day=2)
     ContactFactory(customer=customer, name="December", birthday_month=12, birthday_day=31)
-    client.force_login(alice)
 
-    birthdays = client.get("/today/").context["birthdays"]
+    birthdays = today_lists(viewer=alice, subject=alice, size=1)["birthdays"]
 
     assert [(c.name, d) for c, d in birthdays] == [("December", datetime.date(2026, 12, 31))]

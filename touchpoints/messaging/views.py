@@ -7,9 +7,9 @@ Mounted at the site root by ``touchpoints/urls.py``'s ``root_urlpatterns``.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from customers.access import object_for_user, require_admin, require_manager
+from customers.access import admin_required, manager_required, object_for_user
 from customers.models import Customer
 from retention.pagination import paginate
 
@@ -25,17 +25,18 @@ OUTBOX_PAGE_SIZE = 50
 # Programs ----------------------------------------------------------------------------------------
 
 
+@admin_required
+@require_GET
 def program_list(request):
-    require_admin(request.user)
     programs = program_settings()
     return render(request, "touchpoints/programs.html", {
         "programs": [programs[key] for key in Program.Key.values if key in programs],
     })
 
 
+@admin_required
 @require_POST
 def program_switch(request, key):
-    require_admin(request.user)
     program = get_object_or_404(Program, key=key)
     enabled = request.POST.get("enabled") == "1"
     program_update(program=program, data={"enabled": enabled})
@@ -43,9 +44,9 @@ def program_switch(request, key):
     return redirect("programs")
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def program_edit(request, key):
-    require_admin(request.user)
     program = get_object_or_404(Program, key=key)
     form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
     if request.method == "POST":
@@ -60,10 +61,10 @@ def program_edit(request, key):
     })
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def program_preview_view(request, key):
     """The live preview (htmx): the wording being typed, rendered for the chosen customer."""
-    require_admin(request.user)
     program = get_object_or_404(Program, key=key)
     form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
     return render(request, "touchpoints/_program_preview.html", _program_preview(request, program, form))
@@ -94,8 +95,9 @@ def _program_preview(request, program, form):
 # Outbox ------------------------------------------------------------------------------------------
 
 
+@manager_required
+@require_GET
 def outbox_list(request):
-    require_manager(request.user)
     form = OutboxFilterForm(request.GET or None)
     rows = (
         OutboxMessage.objects.visible_to(request.user).select_related("customer", "contact")
@@ -111,8 +113,9 @@ def outbox_list(request):
     })
 
 
+@manager_required
+@require_GET
 def outbox_detail(request, pk):
-    require_manager(request.user)
     message = object_for_user(
         request.user, OutboxMessage.objects.select_related("customer", "contact", "sender", "touchpoint"), pk
     )
@@ -121,9 +124,9 @@ def outbox_detail(request, pk):
     })
 
 
+@manager_required
 @require_POST
 def outbox_retry_view(request, pk):
-    require_manager(request.user)
     message = object_for_user(request.user, OutboxMessage.objects.all(), pk)
     if outbox_retry(message=message):
         messages.success(request, "The message is queued to be sent again.")

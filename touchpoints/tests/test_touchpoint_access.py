@@ -1,6 +1,7 @@
 """
 Another team's promises, complaints, meetings and customers answer 404 on every page and action
-of Today and the customer page; nothing changes. (CSRF on every POST: retention/tests/test_access.)
+of Today and the customer page, htmx or not; nothing changes. (Every route with an id, whatever
+its app: retention/tests/test_access_sweep.py; CSRF on every POST: retention/tests/test_access.py.)
 """
 
 import datetime
@@ -64,7 +65,7 @@ def urls(things):
     }
 
 
-def test_the_sweep_covers_every_page_and_action_of_this_issue(norths):
+def test_the_lists_cover_every_page_and_action_of_today_and_the_customer_page(norths):
     swept = set(urls(norths)["get"]) | set(urls(norths)["post"])
     added = {"quick_log", "snooze", "promise_new", "promise_close", "complaint_new",
              "complaint_acknowledge", "complaint_resolve", "complaint_close", "meeting_notes",
