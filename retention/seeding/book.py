@@ -94,10 +94,14 @@ def slug(text):
 
 
 def office_moment(rng, date, tz, *, now, hour=None):
-    """A time in office hours on ``date`` in the time zone ``tz``, never in the future."""
+    """
+    A time in office hours on ``date`` in the time zone ``tz``, never in the future. In UTC:
+    adding hours to a local time adds wall-clock hours, one too many or too few across a change
+    to or from summer time (a complaint's deadlines are counted in real hours).
+    """
     hour = rng.randint(8, 17) if hour is None else hour
     moment = datetime.datetime.combine(date, datetime.time(hour, rng.randrange(0, 60, 5)), tzinfo=tz)
-    return min(moment, now - datetime.timedelta(minutes=rng.randint(5, 90)))
+    return min(moment, now - datetime.timedelta(minutes=rng.randint(5, 90))).astimezone(datetime.UTC)
 
 
 @dataclass

@@ -214,6 +214,7 @@ class DemoBook:
             customer.status_changed_at = self._moment(customer, life.status_changed_on)
             customer.churn_reason = life.churn_reason
             customer.demo_start, customer.demo_end = life.start, life.end
+            customer.demo_changed_on = life.status_changed_on
             customer.demo_size = self._pick(SIZES)
             customer.demo_tags = customer_tags(rng, status=status, size=customer.demo_size)
             customer.demo_contacts = self._contacts(customer)
@@ -319,7 +320,7 @@ class DemoBook:
                     self.today - datetime.timedelta(days=PURCHASE_HISTORY_DAYS))
         end = customer.demo_end
         if customer.status == Customer.Status.INACTIVE:
-            end = customer.status_changed_at.date()
+            end = customer.demo_changed_on
         span = max((end - start).days, 0)
         low, high = PURCHASE_RANGES[customer.demo_size]
         return [
