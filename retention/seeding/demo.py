@@ -36,30 +36,7 @@ from touchpoints.services import (
     promise_create,
 )
 
-from .book import (
-    CADENCES,
-    CONTACT_ROLES,
-    PRODUCTS,
-    PURCHASE_CHANCE,
-    PURCHASE_COUNTS,
-    PURCHASE_HISTORY_DAYS,
-    SIZES,
-    SOURCES,
-    STATUSES,
-    SUMMARIES,
-    TAGS,
-    TASKS,
-    TIMEZONE_WEIGHTS,
-    birthday,
-    contact_upkeep,
-    customer_tags,
-    last_contact_on,
-    lifecycle,
-    office_moment,
-    pick,
-    slug,
-    touchpoint_traits,
-)
+from . import book
 from .derived import checkins_open, denormalise
 from .people import DEMO_TEAMS, demo_teams_ensure, demo_users_ensure
 
@@ -140,7 +117,7 @@ class DemoBook:
         self.fake.seed_instance(SEED)
 
     def create(self):
-        tags = {tag.name: tag for tag in tags_get_or_create(TAGS)}
+        tags = {tag.name: tag for tag in tags_get_or_create(book.TAGS)}
 
         customers = self._customers()
         Customer.objects.bulk_create(customers)
@@ -178,10 +155,10 @@ class DemoBook:
         }
 
     def _pick(self, weighted):
-        return pick(self.rng, weighted)
+        return book.pick(self.rng, weighted)
 
     def _moment(self, customer, date, hour=None):
-        return office_moment(self.rng, date, zoneinfo.ZoneInfo(customer.timezone), now=self.now,
+        return book.office_moment(self.rng, date, zoneinfo.ZoneInfo(customer.timezone), now=self.now,
                              hour=hour)
 
     def _local_today(self, customer):
@@ -195,28 +172,28 @@ class DemoBook:
         team_weights = [(name, share) for name, (_m, _g, share) in DEMO_TEAMS.items()]
         for number in range(1, CUSTOMER_COUNT + 1):
             team_name = self._pick(team_weights)
-            status = self._pick(STATUSES)
-            cadence = self._pick(CADENCES)
+            status = self._pick(book.STATUSES)
+            cadence = self._pick(book.CADENCES)
             customer = Customer(
                 name=self.fake.unique.company(),
                 team=self.teams[team_name],
                 owner=rng.choice(self.members[team_name]),
                 status=status,
-                timezone=self._pick(TIMEZONE_WEIGHTS),
+                timezone=self._pick(book.TIMEZONE_WEIGHTS),
                 cadence_days=cadence,
                 cadence_max_days=default_cadence_max(cadence),
                 external_id=f"{EXTERNAL_ID_PREFIX}{number:04d}",
-                source=rng.choice(SOURCES),
+                source=rng.choice(book.SOURCES),
                 needs=self.fake.bs().capitalize() if rng.random() < 0.5 else "",
             )
-            life = lifecycle(rng, status=status, today=self._local_today(customer))
+            life = book.lifecycle(rng, status=status, today=self._local_today(customer))
             customer.customer_since = life.customer_since
             customer.status_changed_at = self._moment(customer, life.status_changed_on)
             customer.churn_reason = life.churn_reason
             customer.demo_start, customer.demo_end = life.start, life.end
             customer.demo_changed_on = life.status_changed_on
-            customer.demo_size = self._pick(SIZES)
-            customer.demo_tags = customer_tags(rng, status=status, size=customer.demo_size)
+            customer.demo_size = self._pick(book.SIZES)
+            customer.demo_tags = book.customer_tags(rng, status=status, size=customer.demo_size)
             customer.demo_contacts = self._contacts(customer)
             customer.demo_touchpoints = self._touchpoints(customer)
             customer.demo_purchases = self._purchases(customer)
@@ -225,16 +202,16 @@ class DemoBook:
         return customers
 
     def _contacts(self, customer):
-        domain = f"{slug(customer.name)[:30]}.example.com"
+        domain = f"{book.slug(customer.name)[:30]}.example.com"
         contacts = []
         for index in range(self.rng.choices(*CONTACT_COUNTS)[0]):
             first, last = self.fake.first_name(), self.fake.last_name()
             contact = Contact(
-                customer=customer, name=f"{first} {last}", role=self.rng.choice(CONTACT_ROLES),
-                email=f"{slug(first)}.{slug(last)}@{domain}", phone=self.fake.phone_number(),
-                is_primary=index == 0, **contact_upkeep(self.rng, today=self.today, now=self.now),
+                customer=customer, name=f"{first} {last}", role=self.rng.choice(book.CONTACT_ROLES),
+                email=f"{book.slug(first)}.{book.slug(last)}@{domain}", phone=self.fake.phone_number(),
+                is_primary=index == 0, **book.contact_upkeep(self.rng, today=self.today, now=self.now),
             )
-            if born := birthday(self.rng):
+            if born := book.birthday(self.rng):
                 contact.birthday_month, contact.birthday_day, contact.birthday_year = born
             contacts.append(contact)
         return contacts
@@ -284,7 +261,7 @@ class DemoBook:
             # Skewed: most customers near 10, a few (the big ones) up to 25.
             count = 10 + int(15 * rng.random() ** (1.2 if customer.demo_size == "enterprise" else 2.5))
         if customer.status in IN_PROGRAM:
-            end = last_contact_on(rng, cadence=customer.cadence_days, maximum=customer.cadence_max_days,
+            end = book.last_contact_on(rng, cadence=customer.cadence_days, maximum=customer.cadence_max_days,
                                   today=self._local_today(customer), start=start)
         count = max(2, min(count, (end - start).days // 5 + 2))
 
@@ -302,8 +279,8 @@ class DemoBook:
         touchpoint = Touchpoint(
             customer=customer, author=customer.owner, kind=kind,
             happened_at=self._moment(customer, date),
-            summary=self.rng.choice(SUMMARIES[kind]), notes=notes,
-            **touchpoint_traits(self.rng, kind, at_risk=at_risk),
+            summary=self.rng.choice(book.SUMMARIES[kind]), notes=notes,
+            **book.touchpoint_traits(self.rng, kind, at_risk=at_risk),
         )
         people = customer.demo_contacts
         touchpoint.demo_contacts = (
@@ -314,10 +291,10 @@ class DemoBook:
 
     def _purchases(self, customer):
         rng = self.rng
-        if rng.random() >= PURCHASE_CHANCE[customer.status]:
+        if rng.random() >= book.PURCHASE_CHANCE[customer.status]:
             return []
         start = max(customer.customer_since,
-                    self.today - datetime.timedelta(days=PURCHASE_HISTORY_DAYS))
+                    self.today - datetime.timedelta(days=book.PURCHASE_HISTORY_DAYS))
         end = customer.demo_end
         if customer.status == Customer.Status.INACTIVE:
             end = customer.demo_changed_on
@@ -328,9 +305,9 @@ class DemoBook:
                 customer=customer, created_by=customer.owner,
                 date=start + datetime.timedelta(days=rng.randint(0, span)),
                 amount=Decimal(rng.randrange(low * 100, high * 100)) / 100,
-                description=rng.choice(PRODUCTS),
+                description=rng.choice(book.PRODUCTS),
             )
-            for _ in range(rng.randint(*PURCHASE_COUNTS[customer.demo_size]))
+            for _ in range(rng.randint(*book.PURCHASE_COUNTS[customer.demo_size]))
         ]
 
     # Follow-ups and the survey ---------------------------------------------------------------
@@ -350,7 +327,7 @@ class DemoBook:
             for customer in rng.sample(owned, min(3, len(owned))):
                 tasks.append(FollowUp(
                     customer=customer, assignee=owner, kind=FollowUp.Kind.TASK,
-                    title=f"{rng.choice(TASKS)} ({customer.name})",
+                    title=f"{rng.choice(book.TASKS)} ({customer.name})",
                     due_on=self.today + datetime.timedelta(days=rng.randint(-4, 6)),
                 ))
         return tasks
