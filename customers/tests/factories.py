@@ -1,19 +1,14 @@
-"""Factories for teams, users, customers and contacts: used by the tests and by ``seed_demo``."""
+"""Factories for teams, users, customers, contacts, purchases and key dates, for the tests."""
 
-import datetime
 import random
-import zoneinfo
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from customers.checkin import default_cadence_max
 from customers.models import Contact, Customer, KeyDate, Purchase, Team
-
-TIMEZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
-             "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "Pacific/Honolulu"]
 
 
 class UserFactory(DjangoModelFactory):
@@ -63,11 +58,15 @@ class CustomerFactory(DjangoModelFactory):
     status = Customer.Status.ACTIVE
     customer_since = factory.Faker("date_between", start_date="-6y", end_date="-30d")
     timezone = "UTC"
+    # As the services set them on a new customer: the model's clock and the default maximum.
     next_checkin_due = factory.LazyAttribute(
-        lambda c: (c.customer_since or timezone.localdate()) + datetime.timedelta(days=c.cadence_days)
+        lambda c: Customer(
+            last_contacted_at=getattr(c, "last_contacted_at", None), customer_since=c.customer_since,
+            timezone=c.timezone, cadence_days=c.cadence_days,
+        ).compute_next_checkin_due()
     )
     cadence_days = 30
-    cadence_max_days = 45
+    cadence_max_days = factory.LazyAttribute(lambda c: default_cadence_max(c.cadence_days))
 
 
 class ContactFactory(DjangoModelFactory):
@@ -99,7 +98,3 @@ class KeyDateFactory(DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     name = "Founding day"
     date = factory.Faker("date_between", start_date="-20y", end_date="-1y")
-
-
-def random_timezone():
-    return zoneinfo.ZoneInfo(random.choice(TIMEZONES)).key

@@ -4,14 +4,15 @@ import datetime
 from io import StringIO
 
 import pytest
-from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Q, Sum
 from django.test import Client
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Purchase
-from touchpoints.models import FollowUp, Touchpoint
+from touchpoints.models import Complaint, ComplaintTarget, FollowUp, Promise, Touchpoint
+from touchpoints.services import complaint_target_hours
 
 DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
 N = 200
@@ -54,11 +55,9 @@ def test_it_creates_n_customers_with_contacts_touchpoints_and_purchases_in_reali
     assert bench().filter(owner__username__in=DEMO_USERNAMES).count() > N / 2
     key_account = bench().get(external_id="BENCH-0000001")
     assert (key_account.owner.username, key_account.team.name) == ("am1", "North")
-    # Promises and complaints, once the touchpoints app has them.
-    for name, low, high in (("Promise", 0.2, 1.0), ("Complaint", 0.01, 0.2)):
-        if name in {model.__name__ for model in apps.get_app_config("touchpoints").get_models()}:
-            count = apps.get_model("touchpoints", name).objects.filter(customer__in=bench()).count()
-            assert low * N <= count <= high * N, name
+    for model, low, high in ((Promise, 0.2, 1.0), (Complaint, 0.01, 0.2)):
+        count = model.objects.filter(customer__in=bench()).count()
+        assert low * N <= count <= high * N, model.__name__
 
 
 def test_it_keeps_the_denormalised_fields_consistent_and_opens_checkins_for_those_due():
@@ -124,6 +123,31 @@ def test_the_same_seed_makes_the_same_book():
         "name", "status", "timezone", "lifetime_value")) == first
 
 
-def test_it_refuses_a_non_positive_count():
-    with pytest.raises(CommandError, match="at least 1"):
-        seed(customers=0)
+def test_complaints_get_the_targets_of_their_severity():
+    # An admin's own target for "low", and "high" left to the default.
+    ComplaintTarget.objects.update_or_create(
+        severity="low", defaults={"first_response_hours": 36, "resolution_hours": 200})
+    ComplaintTarget.objects.filter(severity="high").delete()
+
+    seed()
+
+    complaints = Complaint.objects.filter(customer__in=bench())
+    assert {"low", "medium", "high"} <= set(complaints.values_list("severity", flat=True))
+    for complaint in complaints:
+        respond, resolve = complaint_target_hours(complaint.severity)
+        assert complaint.first_response_due_at - complaint.opened_at == datetime.timedelta(hours=respond)
+        assert complaint.resolution_due_at - complaint.opened_at == datetime.timedelta(hours=resolve)
+    assert complaint_target_hours("low") == (36, 200)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"customers": 0}, "at least 1"),
+    ({"batch_size": 0}, "at least 1"),
+    ({"password": ""}, "must not be empty"),
+])
+def test_it_refuses_bad_options_and_writes_nothing(options, message):
+    with pytest.raises(CommandError, match=message):
+        seed(**options)
+
+    assert not Customer.objects.exists()
+    assert not get_user_model().objects.exists()

@@ -3,13 +3,14 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Q, Sum
 from django.test import Client
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Purchase, Team
-from surveys.models import Invitation, Response
+from surveys.models import Invitation, Response, Survey
 from touchpoints.models import FollowUp, Touchpoint
 
 DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
@@ -54,6 +55,8 @@ def test_it_creates_demo_users_who_can_log_in_and_a_book_of_customers(settings):
     assert Response.objects.exists()
     assert Invitation.objects.filter(answered_at__isnull=True,
                                      expires_at__gt=timezone.now()).exists()
+    assert dict(Survey.objects.values_list("name", "kind")) == {"NPS": "nps", "CSAT": "csat"}
+    assert not Response.objects.exclude(invitation__survey__name="NPS").exists()
     # Every customer's owner works in the customer's team.
     assert not Customer.objects.exclude(owner__teams=F("team")).exists()
 
@@ -100,3 +103,26 @@ def test_it_sets_the_password_given_on_every_run():
     for username in DEMO_USERNAMES:
         assert can_log_in(username, "second-secret-2"), username
         assert not can_log_in(username, "first-secret-1"), username
+
+
+def test_it_prints_each_login_with_its_role():
+    output = seed()
+
+    lines = {line.split()[0]: line for line in output.splitlines() if line.startswith("  ")}
+    assert "admin (superuser)" in lines["admin"]
+    assert "manager: North, South" in lines["manager1"]
+    assert "manager: West" in lines["manager2"]
+    assert "account manager: North" in lines["am1"]
+    assert "account manager: West" in lines["am6"]
+    assert all(line.rstrip().endswith("retention-demo") for name, line in lines.items()
+               if name != "username")
+    assert Team.objects.get(name="North").managers.get().username == "manager1"
+    assert set(Team.objects.get(name="West").members.values_list("username", flat=True)) == {"am5", "am6"}
+
+
+def test_it_refuses_an_empty_password_and_writes_nothing():
+    with pytest.raises(CommandError, match="must not be empty"):
+        seed(password="")
+
+    assert not get_user_model().objects.exists()
+    assert not Customer.objects.exists()

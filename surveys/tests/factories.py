@@ -1,3 +1,5 @@
+"""Factories for surveys and invitations, for the tests."""
+
 import datetime
 
 import factory

@@ -1,3 +1,5 @@
+"""Factories for touchpoints, follow-ups, promises and complaints, for the tests."""
+
 import datetime
 
 import factory
@@ -6,6 +8,7 @@ from factory.django import DjangoModelFactory
 
 from customers.tests.factories import CustomerFactory
 from touchpoints.models import Complaint, FollowUp, Promise, Touchpoint
+from touchpoints.services import complaint_target_hours
 
 
 class TouchpointFactory(DjangoModelFactory):
@@ -43,8 +46,13 @@ class PromiseFactory(DjangoModelFactory):
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
 
 
+def _target(complaint, which):
+    """The deadline ``complaint_open`` would set: ``which`` 0 to respond, 1 to resolve."""
+    return complaint.opened_at + datetime.timedelta(hours=complaint_target_hours(complaint.severity)[which])
+
+
 class ComplaintFactory(DjangoModelFactory):
-    """A complaint with the default medium targets (24 h to respond, 120 h to resolve)."""
+    """A complaint with its severity's targets (medium: 24 h to respond, 120 h to resolve)."""
 
     class Meta:
         model = Complaint
@@ -53,5 +61,5 @@ class ComplaintFactory(DjangoModelFactory):
     summary = factory.Faker("sentence", nb_words=5)
     severity = Complaint.Severity.MEDIUM
     opened_at = factory.LazyFunction(timezone.now)
-    first_response_due_at = factory.LazyAttribute(lambda c: c.opened_at + datetime.timedelta(hours=24))
-    resolution_due_at = factory.LazyAttribute(lambda c: c.opened_at + datetime.timedelta(hours=120))
+    first_response_due_at = factory.LazyAttribute(lambda c: _target(c, 0))
+    resolution_due_at = factory.LazyAttribute(lambda c: _target(c, 1))

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_USERS = "admin, manager1, manager2, am1 … am6"
+from retention.seeding.people import DEFAULT_PASSWORD, DEMO_USERS_SUMMARY
+
 STOP_TIMEOUT = 15  # seconds a child gets to shut down before it is killed
 
 
@@ -29,8 +30,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--password", default="retention-demo",
-                            help="password of every demo user (default: retention-demo)")
+        parser.add_argument("--password", default=DEFAULT_PASSWORD,
+                            help=f"password of every demo user (default: {DEFAULT_PASSWORD})")
 
     def handle(self, *, port, password, **options):
         call_command("migrate", interactive=False, verbosity=1)
@@ -62,7 +63,7 @@ class Command(BaseCommand):
     def _print_banner(self, port, password):
         lines = [
             f"Retention is running: http://127.0.0.1:{port}/accounts/login/",
-            f"Log in as {DEMO_USERS}",
+            f"Log in as {DEMO_USERS_SUMMARY}",
             f"Password: {password}",
         ]
         if getattr(settings, "EMAIL_FILE_PATH", None):

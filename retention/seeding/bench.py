@@ -1,0 +1,112 @@
+"""
+Seeding the benchmark: the demo people, ``bench-am-NNN`` account managers (one per 2,500
+customers) and N ``BENCH-`` customers from ``bench_book``, written fast and kept flat in memory.
+
+How it stays fast and flat: rows are generated in batches of customers and streamed, never held
+for the whole run. Each batch goes in with the fastest writer the database has (``writers``),
+with explicit ids so rows can point at each other within a batch, in one transaction. Then the
+denormalised fields of the new customers are computed set-based by the services' own queries
+(``derived``), the tables analysed and the customer table compacted (``vacuum``), and the real
+check-in scan opens the follow-ups for the customers due.
+
+A larger N later *tops up*: only the missing numbers are added (who referred whom, chosen within
+a batch, and the ids may differ from a single run). Asking for no more customers than exist adds
+nothing (it only resets the users' passwords). To start again, drop the database.
+"""
+
+import math
+import resource
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.services import tags_get_or_create
+from touchpoints.models import FollowUp, Touchpoint
+
+from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
+from .book import TAGS
+from .derived import checkins_open, denormalise
+from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
+from .vacuum import analyze, compact_customers
+from .writers import IdAllocator, row_writer
+
+BATCH_CUSTOMERS = 2_000
+CUSTOMERS_PER_BENCH_AM = 2_500
+
+
+@dataclass
+class BenchSeeded:
+    present: int  # BENCH- customers before the run
+    counts: dict  # {model: rows written}
+    bench_users: int
+    seconds: float
+
+
+def bench_customer_count():
+    """The highest BENCH- number present (the ids are zero-padded, so the order is numeric)."""
+    last = (Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
+            .order_by("-external_id").values_list("external_id", flat=True).first())
+    return int(last.removeprefix(EXTERNAL_ID_PREFIX)) if last else 0
+
+
+def bench_am_count(customers):
+    return max(len(DEMO_TEAMS), math.ceil(customers / CUSTOMERS_PER_BENCH_AM))
+
+
+def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lambda line: None):
+    """
+    Make (or top up to) ``customers`` bench customers; ``say`` gets a line of progress now and
+    then. Runs its own transactions (one a batch), so call it outside one for the VACUUMs.
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        users = demo_users_ensure(password=password)
+        teams = demo_teams_ensure(users=users)
+        bench_ams = bench_users_ensure(teams=teams, count=bench_am_count(customers), password=password)
+        tags = {tag.name: tag.pk for tag in tags_get_or_create(TAGS)}
+    have = bench_customer_count()
+    seeded = BenchSeeded(present=have, counts={}, bench_users=sum(map(len, bench_ams.values())),
+                         seconds=0.0)
+    if have >= customers:
+        return seeded
+    if have:
+        say(f"{have:,} bench customers present: topping up to {customers:,}.")
+    say(f"Seeding customers {have + 1:,}…{customers:,} on {connection.vendor}, "
+        f"batches of {batch_size:,}, seed {seed}.")
+
+    book = BenchBook(seed=seed, users=users, teams=teams, bench_ams=bench_ams, tags=tags)
+    writer = row_writer()
+    ids = IdAllocator(ALLOCATED)
+    first_id = ids.next[Customer]
+    for start in range(have + 1, customers + 1, batch_size):
+        numbers = range(start, min(start + batch_size, customers + 1))
+        with transaction.atomic():
+            for model, rows in book.batch(numbers, ids).items():
+                writer.write(model, rows)
+            ids.sync_sequences()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kB on Linux
+        say(f"  {numbers.stop - 1:,}/{customers:,} customers, {writer.counts.get(Touchpoint, 0):,} "
+            f"touchpoints, {time.monotonic() - started:.1f} s, peak RSS {peak} MB")
+
+    step = time.monotonic()
+    fresh = Customer.objects.filter(pk__range=(first_id, ids.last_used(Customer)))
+    denormalise(customers=fresh, today=timezone.localdate())
+    say(f"  denormalised fields: {time.monotonic() - step:.1f} s")
+
+    # Statistics before the scan: planned on "empty" tables, its anti-join takes minutes.
+    step = time.monotonic()
+    analyze()
+    sizes = compact_customers()
+    compacted = f", customers {sizes[0] / 2**20:.1f} → {sizes[1] / 2**20:.1f} MB" if sizes else ""
+    say(f"  vacuum/analyze: {time.monotonic() - step:.1f} s{compacted}")
+
+    step = time.monotonic()
+    opened = checkins_open()
+    analyze([FollowUp])
+    say(f"  check-in follow-ups opened by the scan: {opened:,} ({time.monotonic() - step:.1f} s)")
+    seeded.counts = writer.counts
+    seeded.seconds = time.monotonic() - started
+    return seeded
