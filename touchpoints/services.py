@@ -163,6 +163,15 @@ def checkin_followups_create(*, customer_ids, on_date):
     return len(follow_ups)
 
 
+def checkins_open(*, on_date=None):
+    """The check-in scan run in this process (the scheduler fans the same batches out to workers):
+    opens a follow-up for every customer due. Returns how many were opened."""
+    opened = 0
+    for local_date, customer_ids in checkin_due_batches(on_date=on_date):
+        opened += checkin_followups_create(customer_ids=customer_ids, on_date=local_date)
+    return opened
+
+
 def _open_checkin():
     return FollowUp.objects.open().filter(customer=OuterRef("pk"), kind=FollowUp.Kind.CHECKIN)
 

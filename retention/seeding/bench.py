@@ -25,10 +25,11 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services import tags_get_or_create
 from touchpoints.models import FollowUp, Touchpoint
+from touchpoints.services import checkins_open
 
 from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
 from .book import TAGS
-from .derived import checkins_open, denormalise
+from .derived import denormalise
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
 from .vacuum import analyze, compact_customers
 from .writers import IdAllocator, row_writer

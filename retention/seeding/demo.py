@@ -28,6 +28,7 @@ from surveys.models import Invitation, Response, Survey
 from surveys.services import invitation_create, response_record
 from touchpoints.models import FollowUp, Promise, Touchpoint
 from touchpoints.services import (
+    checkins_open,
     complaint_acknowledge,
     complaint_close,
     complaint_open,
@@ -37,7 +38,7 @@ from touchpoints.services import (
 )
 
 from . import book
-from .derived import checkins_open, denormalise
+from .derived import denormalise
 from .people import DEMO_TEAMS, demo_teams_ensure, demo_users_ensure
 
 SEED = 20240917

@@ -5,11 +5,7 @@ never by restating their rules.
 """
 
 from customers.services import customer_values_recompute_all
-from touchpoints.services import (
-    checkin_due_batches,
-    checkin_followups_create,
-    customers_contact_recompute,
-)
+from touchpoints.services import customers_contact_recompute
 
 
 def denormalise(*, customers, today=None):
@@ -20,11 +16,3 @@ def denormalise(*, customers, today=None):
     """
     customers_contact_recompute(customers=customers)
     customer_values_recompute_all(customers=customers, today=today)
-
-
-def checkins_open():
-    """The scheduler's check-in scan, run here and now: opens a follow-up for every customer due."""
-    opened = 0
-    for local_date, customer_ids in checkin_due_batches():
-        opened += checkin_followups_create(customer_ids=customer_ids, on_date=local_date)
-    return opened

@@ -8,7 +8,7 @@ from customers.csv_io import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
 from touchpoints.messaging.scans import programs_scan, thank_you_scan
-from touchpoints.services import checkin_due_batches, checkin_followups_create
+from touchpoints.services import checkin_due_batches, checkins_open
 
 
 def iso_date(value):
@@ -27,21 +27,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, date=None, dry_run=False, **options):
         on_date = iso_date(date) if date else None
-        due = opened = 0
-        for local_date, customer_ids in checkin_due_batches(on_date=on_date):
-            due += len(customer_ids)
-            if dry_run:
+        if dry_run:
+            due = 0
+            for local_date, customer_ids in checkin_due_batches(on_date=on_date):
+                due += len(customer_ids)
                 for pk, name, due_on in (
                     Customer.objects.filter(pk__in=customer_ids).order_by("pk")
                     .values_list("pk", "name", "next_checkin_due")
                 ):
                     self.stdout.write(f"check-in due  customer {pk}  {name}  (due {due_on}, "
                                       f"local date {local_date})")
-            else:
-                opened += checkin_followups_create(customer_ids=customer_ids, on_date=local_date)
-        if dry_run:
             self.stdout.write(f"{due} check-in follow-up(s) would be opened; nothing was changed.")
         else:
+            opened = checkins_open(on_date=on_date)
             self.stdout.write(self.style.SUCCESS(f"check-ins: {opened} follow-up(s) opened."))
 
         # The automated programs: greetings, check-in emails, post-purchase follow-ups, card
