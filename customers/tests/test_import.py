@@ -13,7 +13,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.csv_io import COLUMNS, CsvImport, ImportRefused
+from customers.csv_io.columns import COLUMNS
+from customers.csv_io.importer import CsvImport, ImportRefused
 from customers.models import Contact, Customer, CustomerChange, CustomerImport, Tag
 from customers.tests.factories import ContactFactory, CustomerFactory
 
@@ -84,7 +85,8 @@ def test_it_imports_a_good_file(tmp_path, alice, bob, north):
     assert (acme.name, acme.status, acme.customer_since, acme.owner, acme.team) == (
         "Acme Ltd", "active", datetime.date(2021, 4, 1), alice, north
     )
-    assert (acme.timezone, acme.cadence_days, acme.cadence_max_days) == ("Europe/Berlin", 14, 45)
+    # "Overdue after" is one and a half cadences, as for a customer added in the browser.
+    assert (acme.timezone, acme.cadence_days, acme.cadence_max_days) == ("Europe/Berlin", 14, 21)
     assert acme.next_checkin_due == datetime.date(2021, 4, 15)
     assert sorted(t.name for t in acme.tags.all()) == ["renewal", "vip"]
     assert acme.referred_by == beta  # a row further down the same file
@@ -396,14 +398,14 @@ def test_a_row_that_changes_meanwhile_is_checked_again_inside_the_transaction(tm
 
 
 @pytest.mark.parametrize("bad", [["Bad", "Nowhere", ""], ["Bad", "North", "NOPE"]], ids=["row", "reference"])
-def test_a_problem_late_in_the_file_rolls_back_the_rows_already_written(tmp_path, monkeypatch, alice, north,
-                                                                          bad):
-    monkeypatch.setattr("customers.csv_io.BATCH_SIZE", 1)  # write each row before reading the next
+def test_a_problem_late_in_the_file_rolls_back_the_rows_already_written(tmp_path, alice, north, bad):
     path = write_csv(tmp_path, [["name", "team", "referred_by"], ["One", "North", ""], ["Two", "North", ""],
                                 bad])
     before = db_state()
     with pytest.raises(ImportRefused) as refused:
-        CsvImport().run(path)  # no check first: the run's own checks must undo its writes
+        # One row a batch: each row is written before the next is read. No check first: the run's
+        # own checks must undo its writes.
+        CsvImport(batch_size=1).run(path)
     assert len(refused.value.report.problems) == 1
     assert db_state() == before
 
