@@ -252,3 +252,4 @@ def test_the_export_runs_the_same_queries_for_few_and_many_customers(client, ali
 def test_export_needs_a_login(client):
     response = client.get("/customers/export/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not ExportLog.objects.exists()
