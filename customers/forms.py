@@ -1,44 +1,14 @@
-import datetime
-import re
-import zoneinfo
+"""The customers app's forms: they validate what people type and hand it to the services."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
 
+from .changes import STATUS_TRANSITIONS, status_change_problems
 from .models import Contact, Customer, KeyDate, Purchase, Team
+from .parsing import is_timezone_name, parse_birthday, split_tags
 from .selectors import assignable_users, reassign_candidates
-from .services import STATUS_TRANSITIONS, status_change_error
-
-BIRTHDAY_RE = re.compile(r"^(?:(?P<year>\d{4})|-)-(?P<month>\d{2})-(?P<day>\d{2})$")
-
-
-def parse_birthday(value):
-    """``YYYY-MM-DD`` or ``--MM-DD`` → (year or None, month, day); ValueError when not a date."""
-    match = BIRTHDAY_RE.match(value.strip())
-    if not match:
-        raise ValueError("Use YYYY-MM-DD, or --MM-DD when the year is not known.")
-    year = int(match["year"]) if match["year"] else None
-    month, day = int(match["month"]), int(match["day"])
-    try:
-        datetime.date(year or 2000, month, day)  # 2000 is a leap year: allows 29 February
-    except ValueError:
-        raise ValueError("That is not a date on the calendar.") from None
-    if year is not None and not 1900 <= year <= datetime.date.today().year:
-        raise ValueError("The year of birth looks wrong.")
-    return year, month, day
-
-
-def split_tags(value):
-    """'a; b, c' → ['a', 'b', 'c'], without blanks or repeats, case kept."""
-    seen, tags = set(), []
-    for name in re.split(r"[;,]", value or ""):
-        name = name.strip()
-        if name and name.lower() not in seen:
-            seen.add(name.lower())
-            tags.append(name[:50])
-    return tags
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -105,7 +75,7 @@ class CustomerForm(forms.ModelForm):
 
     def clean_timezone(self):
         value = self.cleaned_data["timezone"].strip()
-        if value not in zoneinfo.available_timezones():
+        if not is_timezone_name(value):
             raise forms.ValidationError(
                 "Not a known time zone; use an IANA name such as Europe/Berlin."
             )
@@ -156,13 +126,14 @@ class CustomerForm(forms.ModelForm):
         cadence, maximum = cleaned.get("cadence_days"), cleaned.get("cadence_max_days")
         if cadence and maximum and maximum < cadence:
             self.add_error("cadence_max_days", "Must be at least the check-in cadence.")
-        if cleaned.get("status") == Customer.Status.CHURNED and not cleaned.get("churn_reason"):
-            self.add_error("churn_reason", "Say why the customer churned.")
-        if self.instance.pk and cleaned.get("status"):
+        status = cleaned.get("status")
+        if status:
             # Said here with the other problems; customer_update enforces it whatever the caller.
-            error = status_change_error(self.instance.status, cleaned["status"])
-            if error:
-                self.add_error("status", error)
+            old = self.instance.status if self.instance.pk else status
+            problems = status_change_problems(old=old, new=status,
+                                              churn_reason=cleaned.get("churn_reason") or "")
+            for field, message in problems.items():
+                self.add_error(field, message)
         owner, team = cleaned.get("owner"), cleaned.get("team")
         if owner and team and not (
             owner.is_superuser or team.members.filter(pk=owner.pk).exists()

@@ -1,4 +1,8 @@
-"""Workflows that change customers. Views and commands call these; they never write models directly."""
+"""Workflows that change customers. Views and commands call these; they never write models directly.
+
+The rules of a change (the status lifecycle, the check-in clock, …) are in ``customers.changes``,
+which the CSV import calls too; the history lines are written through ``customers.history``.
+"""
 
 import datetime
 from decimal import Decimal
@@ -11,17 +15,9 @@ from django.db.models import DecimalField, F, Max, Min, OuterRef, Q, Subquery, S
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
+from .changes import customer_build, customer_changes_apply
+from .history import actor, history_created, history_entries
 from .models import Contact, Customer, CustomerChange, Purchase, Tag, Team
-
-Status = Customer.Status
-
-# The status lifecycle: prospect → active → inactive → churned, and churned → active (won back).
-STATUS_TRANSITIONS = {
-    Status.PROSPECT: (Status.ACTIVE, Status.CHURNED),
-    Status.ACTIVE: (Status.INACTIVE, Status.CHURNED),
-    Status.INACTIVE: (Status.ACTIVE, Status.CHURNED),
-    Status.CHURNED: (Status.ACTIVE,),
-}
 
 # A purchase counts towards "the last 12 months" while it is less than this many days old.
 RECENT_DAYS = 365
@@ -38,16 +34,14 @@ def tags_get_or_create(names):
 
 @transaction.atomic
 def customer_create(*, user, team, name, tags=(), **fields):
-    customer = Customer(team=team, name=name, **fields)
-    if customer.owner_id is None and user is not None and user.is_authenticated:
+    customer = customer_build(team=team, name=name, **fields)
+    if customer.owner_id is None and actor(user) is not None:
         customer.owner = user
-    customer.next_checkin_due = customer.compute_next_checkin_due()
     customer.full_clean()
     customer.save()
     if tags:
         customer.tags.set(tags_get_or_create(list(tags)))
-    CustomerChange.objects.create(customer=customer, user=_actor(user), field="created",
-                                  new_value=customer.name)
+    history_created(customer=customer, user=user).save()
     return customer
 
 
@@ -59,14 +53,11 @@ class StaleEdit(Exception):
         self.changes = changes
 
 
-# Fields whose change moves the check-in clock.
-CLOCK_FIELDS = {"cadence_days", "cadence_max_days", "customer_since", "timezone"}
-
-
 @transaction.atomic
 def customer_update(*, customer, user, data, version):
     """
-    Apply ``data`` (field → new value) if nobody saved the customer since ``version``.
+    Apply ``data`` (field → new value, ``tags`` a list of names) if nobody saved the customer since
+    ``version``.
 
     The row is locked while its version is compared, so of two concurrent saves from the same
     version only the first passes. Only the fields that really change are written and recorded in
@@ -77,76 +68,20 @@ def customer_update(*, customer, user, data, version):
         changes = CustomerChange.objects.filter(customer=current, version__gt=version)
         raise StaleEdit(list(changes.select_related("user")[:20]))
 
-    changed = {}
-    for field, value in data.items():
-        if field == "tags":
-            continue
-        if getattr(current, field) != value:
-            changed[field] = (getattr(current, field), value)
-            setattr(current, field, value)
-    _check_status_change(current, changed)
-    tag_change = None
-    if "tags" in data:
-        before = sorted(t.name for t in current.tags.all())
-        after = sorted(data["tags"])
-        if [t.lower() for t in before] != [t.lower() for t in after]:
-            tag_change = (before, after)
-    if not changed and tag_change is None:
-        return current, {}
-
-    current.full_clean()
     now = timezone.now()
-    update_fields = list(changed)
-    if "status" in changed:
-        current.status_changed_at = now
-        update_fields.append("status_changed_at")
-    if CLOCK_FIELDS & changed.keys():
-        current.next_checkin_due = current.compute_next_checkin_due()
-        update_fields.append("next_checkin_due")
-    current.version = version + 1
-    current.save(update_fields=[*update_fields, "version", "updated_at"])
-    if tag_change is not None:
+    tags_before = [t.name for t in current.tags.all()] if "tags" in data else ()
+    changed, update_fields = customer_changes_apply(customer=current, data=data, now=now,
+                                                    tags_before=tags_before)
+    if not changed:
+        return current, {}
+    current.full_clean()
+    current.save(update_fields=update_fields)
+    if "tags" in changed:
         current.tags.set(tags_get_or_create(data["tags"]))
-        changed["tags"] = ("; ".join(tag_change[0]), "; ".join(tag_change[1]))
-
-    CustomerChange.objects.bulk_create(
-        CustomerChange(customer=current, user=_actor(user), changed_at=now, field=field,
-                       old_value=_display(old), new_value=_display(new), version=current.version)
-        for field, (old, new) in changed.items()
-    )
+    CustomerChange.objects.bulk_create(history_entries(
+        customer_id=current.pk, version=current.version, user=user, at=now, changes=changed,
+    ))
     return current, changed
-
-
-def status_change_error(old, new):
-    """Why ``old`` → ``new`` is not allowed, or None when it is."""
-    if old == new or new in STATUS_TRANSITIONS.get(old, ()):
-        return None
-    allowed = " or ".join(Status(s).label.lower() for s in STATUS_TRANSITIONS.get(old, ()))
-    return (
-        f"A customer cannot go from {Status(old).label.lower()} to {Status(new).label.lower()}; "
-        f"from {Status(old).label.lower()} it can become {allowed}."
-    )
-
-
-def _check_status_change(current, changed):
-    """
-    Enforce the lifecycle on a pending change (``changed``: field → (old, new)). A churn needs a
-    reason; a win-back clears the old one, which the history keeps.
-    """
-    if "status" in changed:
-        old, new = changed["status"]
-        error = status_change_error(old, new)
-        if error:
-            raise ValidationError({"status": error})
-        if old == Status.CHURNED and current.churn_reason:
-            changed["churn_reason"] = (changed.get("churn_reason", (current.churn_reason,))[0], "")
-            current.churn_reason = ""
-    if (
-        current.status == Status.CHURNED
-        and ("status" in changed or "churn_reason" in changed)
-        and not current.churn_reason.strip()
-    ):
-        raise ValidationError({"churn_reason": "Say why the customer churned."})
 
 
 @transaction.atomic
@@ -184,10 +119,10 @@ def customers_reassign(*, user, customer_ids, owner):
     )
     previous = get_user_model().objects.in_bulk({owner_id for _, _, owner_id, _ in to_change} - {None})
     CustomerChange.objects.bulk_create(
-        CustomerChange(customer_id=pk, user=_actor(user), changed_at=now, field="owner",
-                       old_value=_display(previous.get(owner_id)), new_value=_display(owner),
-                       version=version + 1)
+        entry
         for pk, _, owner_id, version in to_change
+        for entry in history_entries(customer_id=pk, version=version + 1, user=user, at=now,
+                                     changes={"owner": (previous.get(owner_id), owner)})
     )
     return len(to_change)
 
@@ -210,7 +145,7 @@ def _set_archived(customer, user, *, archived):
     customer.refresh_from_db(fields=["archived_at", "version", "updated_at"])
     if updated:
         CustomerChange.objects.create(
-            customer=customer, user=_actor(user), field="archived",
+            customer=customer, user=actor(user), field="archived",
             old_value="no" if archived else "yes", new_value="yes" if archived else "no",
             version=customer.version,
         )
@@ -275,7 +210,7 @@ def recent_cutoff(today):
 @transaction.atomic
 def purchase_add(*, customer, user, date, amount, description=""):
     purchase = Purchase(customer=customer, date=date, amount=amount, description=description,
-                        created_by=_actor(user))
+                        created_by=actor(user))
     purchase.full_clean()
     purchase.save()
     customer_value_recompute(customer=customer)
@@ -294,7 +229,7 @@ def purchase_delete(*, purchase, user):
 def _record_purchase(customer, user, *, old=None, new=None):
     """A purchase added or deleted, in the customer's history (the customer's version is unchanged)."""
     CustomerChange.objects.create(
-        customer=customer, user=_actor(user), field="purchase",
+        customer=customer, user=actor(user), field="purchase",
         old_value=_purchase_label(old), new_value=_purchase_label(new), version=customer.version,
     )
 
@@ -385,16 +320,4 @@ def key_date_save(*, key_date):
 
 def key_date_delete(*, key_date):
     key_date.delete()
-
-
-def _actor(user):
-    return user if user is not None and user.is_authenticated else None
-
-
-def _display(value):
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 

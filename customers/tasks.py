@@ -20,7 +20,7 @@ def recompute_customer_values(on_date=None):
 @shared_task
 def run_customer_import(import_id, user_id):
     """A confirmed import too large for a web request: all or nothing, once (the import claims)."""
-    from .csv_io import customer_import_confirm
+    from .csv_io.uploads import customer_import_confirm
 
     customer_import = CustomerImport.objects.filter(pk=import_id).first()
     user = get_user_model().objects.filter(pk=user_id).first()
@@ -40,6 +40,6 @@ def run_customer_import(import_id, user_id):
 
 @shared_task
 def clean_customer_imports():
-    from .csv_io import customer_imports_clean
+    from .csv_io.uploads import customer_imports_clean
 
     return customer_imports_clean()

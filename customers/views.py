@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from retention.pagination import paginate, rows_needed
 
-from . import csv_io
 from .access import (
     customer_for_user,
     customer_import_for_user,
@@ -21,6 +20,9 @@ from .access import (
     object_for_user,
     visible_customers,
 )
+from .csv_io import uploads as csv_uploads
+from .csv_io.columns import COLUMN_HELP, example_csv
+from .csv_io.export import export_stream
 from .forms import (
     ContactForm,
     CustomerForm,
@@ -336,7 +338,7 @@ def customer_import(request):
     # The guard must be installed before anything reads the body, and CsrfViewMiddleware would read
     # it first: hence csrf_exempt outside and csrf_protect inside (the pattern Django documents).
     request.upload_handlers.insert(
-        0, csv_io.ImportSizeLimit(request, settings.CUSTOMER_IMPORT_MAX_BYTES)
+        0, csv_uploads.ImportSizeLimit(request, settings.CUSTOMER_IMPORT_MAX_BYTES)
     )
     return _customer_import(request)
 
@@ -348,17 +350,17 @@ def _customer_import(request):
         form = CustomerImportForm(request.POST, request.FILES, max_bytes=max_bytes,
                                   too_large=getattr(request, "import_too_large", False))
         if form.is_valid():
-            upload = csv_io.customer_import_check(user=request.user, upload=form.cleaned_data["file"])
+            upload = csv_uploads.customer_import_check(user=request.user, upload=form.cleaned_data["file"])
             return redirect("customers:import_preview", pk=upload.pk)
     else:
         form = CustomerImportForm(max_bytes=max_bytes)
     return render(request, "customers/import.html", {
-        "form": form, "columns": csv_io.COLUMN_HELP.items(), "max_bytes": max_bytes,
+        "form": form, "columns": COLUMN_HELP.items(), "max_bytes": max_bytes,
     })
 
 
 def customer_import_example(request):
-    response = HttpResponse(csv_io.example_csv(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(example_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="customers-example.csv"'
     return response
 
@@ -374,11 +376,11 @@ def customer_import_preview(request, pk):
 def customer_import_confirm(request, pk):
     upload = customer_import_for_user(request.user, pk)
     if upload.row_count > settings.CUSTOMER_IMPORT_INLINE_ROWS:
-        if csv_io.customer_import_queue(customer_import=upload, user=request.user):
+        if csv_uploads.customer_import_queue(customer_import=upload, user=request.user):
             messages.info(request, f"Importing {upload.filename} in the background: this page "
                                    "shows the result when it is done.")
         return redirect("customers:import_preview", pk=upload.pk)
-    report = csv_io.customer_import_confirm(customer_import=upload, user=request.user)
+    report = csv_uploads.customer_import_confirm(customer_import=upload, user=request.user)
     if report is None:
         upload.refresh_from_db()
         if upload.status == CustomerImport.Status.REJECTED:
@@ -400,7 +402,7 @@ def customer_export(request):
     """The list as it is filtered now, as CSV in the import's columns; logged with its row count."""
     customers = customer_search(user=request.user, params=request.GET)
     response = StreamingHttpResponse(
-        csv_io.export_stream(customers, user=request.user, filters=request.GET.urlencode()),
+        export_stream(customers, user=request.user, filters=request.GET.urlencode()),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (

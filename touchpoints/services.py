@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.checkin import next_checkin_due_recompute
+from customers.history import actor as _actor
 from customers.models import Customer, CustomerChange
 from customers.services import customer_record_contact, customer_reset_contact
 from customers.zones import local_dates
@@ -467,6 +468,3 @@ def _names(names):
     """"Olga", "Olga and Peter", "Olga, Peter and Dana"."""
     return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
-
-def _actor(user):
-    return user if user is not None and user.is_authenticated else None

@@ -1,46 +1,21 @@
+"""
+The customer's own pages: create and edit (history, stale edits), archive and restore, contacts,
+what an outsider gets on each page and action, and the page's query count.
+
+The list is in ``test_list.py``; the status lifecycle in ``test_status.py``.
+"""
+
 import datetime
+from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.http import QueryDict
-from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, CustomerChange
-from customers.selectors import customer_search
-from customers.services import customer_update
-from customers.tests.factories import ContactFactory, CustomerFactory
-from retention.pagination import paginate, rows_needed
+from customers.services import customer_update, purchase_add
+from customers.tests.factories import ContactFactory, CustomerFactory, KeyDateFactory
+from customers.tests.helpers import count_queries, form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def count_queries(action):
-    with CaptureQueriesContext(connection) as queries:
-        action()
-    return len(queries)
-
-
-def form_data(customer, **overrides):
-    data = {
-        "name": customer.name,
-        "status": customer.status,
-        "churn_reason": customer.churn_reason,
-        "customer_since": customer.customer_since.isoformat() if customer.customer_since else "",
-        "owner": customer.owner_id or "",
-        "team": customer.team_id,
-        "timezone": customer.timezone,
-        "cadence_days": customer.cadence_days,
-        "cadence_max_days": customer.cadence_max_days,
-        "allow_automated_checkins": "on" if customer.allow_automated_checkins else "",
-        "source": customer.source,
-        "external_id": customer.external_id or "",
-        "needs": customer.needs,
-        "interests": customer.interests,
-        "tags": "",
-        "version": customer.version,
-    }
-    data.update(overrides)
-    return data
 
 
 def test_it_creates_a_customer_owned_by_its_creator(client, alice, north):
@@ -90,6 +65,8 @@ def test_an_owner_outside_the_team_is_refused(client, alice, charlie, north, sou
     response = client.post(f"/customers/{customer.pk}/edit/", form_data(customer, owner=charlie.pk))
     assert response.status_code == 200
     assert "owner" in response.context["form"].errors
+    customer.refresh_from_db()
+    assert customer.owner == alice and customer.version == 1 and not customer.changes.exists()
 
 
 def test_an_edit_records_history_and_only_changed_fields(client, alice, north):
@@ -198,73 +175,62 @@ def test_one_primary_contact_at_a_time(client, alice, north):
     assert customer.contacts.get(is_primary=True).name == "New Primary"
 
 
-def test_the_list_searches_contacts_and_pages_without_counting(
-    client, alice, north, django_assert_max_num_queries
+def test_an_outsider_gets_404_on_every_new_page_and_action(client, charlie, alice, bob, north, south):
+    customer = CustomerFactory(team=north, owner=alice, name="North's")
+    purchase = purchase_add(customer=customer, user=alice, date=datetime.date(2026, 1, 5),
+                            amount=Decimal("10.00"))
+    key_date = KeyDateFactory(customer=customer)
+    client.force_login(charlie)
+
+    gets = [f"/customers/{customer.pk}/purchases/new/", f"/customers/purchases/{purchase.pk}/delete/",
+            f"/customers/{customer.pk}/key-dates/new/", f"/customers/key-dates/{key_date.pk}/edit/",
+            f"/customers/key-dates/{key_date.pk}/delete/"]
+    for url in gets:
+        assert client.get(url).status_code == 404, url
+    posts = {
+        f"/customers/{customer.pk}/purchases/new/": {"purchase-date": "2026-01-06", "purchase-amount": "5"},
+        f"/customers/purchases/{purchase.pk}/delete/": {},
+        f"/customers/{customer.pk}/key-dates/new/": {"key_date-name": "X", "key_date-date": "2026-01-01",
+                                                     "key_date-recurrence": "once"},
+        f"/customers/key-dates/{key_date.pk}/edit/": {"key_date-name": "Hijacked",
+                                                      "key_date-date": "2026-01-01",
+                                                      "key_date-recurrence": "once"},
+        f"/customers/key-dates/{key_date.pk}/delete/": {},
+        "/customers/reassign/": {"customers": [customer.pk], "owner": bob.pk},
+    }
+    for url, data in posts.items():
+        assert client.post(url, data).status_code == 404, url
+
+    customer.refresh_from_db()
+    key_date.refresh_from_db()
+    assert customer.purchases.count() == 1 and customer.lifetime_value == Decimal("10.00")
+    assert key_date.name != "Hijacked" and customer.key_dates.count() == 1
+    assert customer.owner == alice
+
+
+def test_the_customer_page_runs_a_bounded_number_of_queries(
+    client, alice, bob, north, django_assert_max_num_queries
 ):
     client.force_login(alice)
-    for n in range(60):
-        CustomerFactory(team=north, owner=alice, name=f"Customer {n:02d}")
-    target = CustomerFactory(team=north, owner=alice, name="Zeta")
-    ContactFactory(customer=target, email="needle@example.com")
+    customer = CustomerFactory(team=north, owner=alice, status="prospect")
 
-    assert [c.name for c in client.get("/customers/?q=needle").context["page"]] == ["Zeta"]
-    with django_assert_max_num_queries(8):
-        first = client.get("/customers/")
-    assert len(first.context["page"]) == 50 and first.context["page"].has_next
-    second = client.get("/customers/?page=2")
-    assert len(second.context["page"]) == 11 and not second.context["page"].has_next
+    def grow(n):
+        contacts = ContactFactory.create_batch(n, customer=customer)
+        for i in range(n):
+            purchase_add(customer=customer, user=alice, date=datetime.date(2025, 1, 1 + i),
+                         amount=Decimal("10"))
+            KeyDateFactory(customer=customer, contact=contacts[i])
+            CustomerFactory(team=north, referred_by=customer)
 
-
-def test_list_query_count_does_not_grow_with_the_page(client, alice, north):
-    client.force_login(alice)
-    CustomerFactory.create_batch(3, team=north, owner=alice)
-    few = count_queries(lambda: client.get("/customers/"))
-    CustomerFactory.create_batch(40, team=north, owner=alice)
-    assert count_queries(lambda: client.get("/customers/")) == few
-
-
-@pytest.fixture
-def searchable(alice, north, south):
-    """Customers matching "ber" by name, by a contact, by both, or not at all, in both teams."""
-    rows = []
-    for n in range(45):
-        team = north if n % 5 else south
-        name = f"Bergmann {n:02d}" if n % 3 == 0 else f"Acme {n:02d}"
-        customer = CustomerFactory(
-            team=team, owner=alice, name=name, lifetime_value=(n * 37) % 11 * 100,
-            customer_since=datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 7),
-            next_checkin_due=datetime.date(2026, 3, 1) + datetime.timedelta(days=n % 4),
-        )
-        if n % 4 == 0:
-            ContactFactory(customer=customer, email=f"hilde.ber{n}@example.com")
-        rows.append(customer)
-    return rows
-
-
-@pytest.mark.parametrize("sort", ["name", "-name", "value", "due", "customer_since", "-last_contact"])
-def test_a_search_page_holds_the_rows_of_one_search_in_its_order(client, alice, maria, searchable, sort):
-    for user in (alice, maria):
-        params = QueryDict(f"q=ber&sort={sort}")
-        everything = [c.pk for c in customer_search(user=user, params=params)]  # one query, all rows
-        assert len(everything) > 12
-        for number in (1, 2, 3):
-            # Asked for the first rows only, the search runs its halves apart: same rows, same order.
-            rows = customer_search(user=user, params=params, rows=rows_needed(number, per_page=5))
-            page = paginate(rows, number, per_page=5)
-            assert [c.pk for c in page] == everything[(number - 1) * 5 : number * 5]
-            assert page.has_next == (len(everything) > number * 5)
-        client.force_login(user)
-        listed = client.get("/customers/", {"q": "ber", "sort": sort}).context["page"]
-        assert [c.pk for c in listed] == everything[:50]
-
-
-def test_later_pages_keep_the_order_and_the_related_rows(client, alice, north, django_assert_max_num_queries):
-    client.force_login(alice)
-    for n in range(120):
-        CustomerFactory(team=north, owner=alice, name=f"Customer {n:03d}")
-    with django_assert_max_num_queries(9):  # the page's ids, then its rows
-        page = client.get("/customers/?page=2").context["page"]
-    assert [c.name for c in page] == [f"Customer {n:03d}" for n in range(50, 100)]
-    assert all(c.owner == alice for c in page) and page.has_next and page.has_previous
-    last = client.get("/customers/?page=3").context["page"]
-    assert len(last) == 20 and not last.has_next
+    grow(1)
+    customer.refresh_from_db()
+    customer_update(customer=customer, user=bob, data={"status": "active"}, version=customer.version)
+    customer.referred_by = CustomerFactory(team=north)
+    customer.save(update_fields=["referred_by"])
+    few = count_queries(lambda: client.get(customer.get_absolute_url()))
+    grow(15)
+    with django_assert_max_num_queries(few):
+        response = client.get(customer.get_absolute_url())
+    assert response.status_code == 200
+    assert len(response.context["purchases"]) == 10 and response.context["referrals"]["count"] == 16
+    assert few <= 20  # the whole page, every app's panels included (forms load on demand)

@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.csv_io import COLUMNS, CsvImport, export_lines
+from customers.csv_io.columns import COLUMNS
+from customers.csv_io.export import export_lines
+from customers.csv_io.importer import CsvImport
 from customers.models import Customer, CustomerChange, ExportLog, Tag
 from customers.services import customer_archive
 from customers.tests.factories import ContactFactory, CustomerFactory
@@ -250,3 +252,4 @@ def test_the_export_runs_the_same_queries_for_few_and_many_customers(client, ali
 def test_export_needs_a_login(client):
     response = client.get("/customers/export/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not ExportLog.objects.exists()

@@ -26,7 +26,7 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.access import ADMIN, MANAGER
-from customers.csv_io import customer_import_check
+from customers.csv_io.uploads import customer_import_check
 from customers.models import Contact, Customer, KeyDate
 from customers.services import contact_save, customer_create, key_date_save, purchase_add
 from customers.tests.factories import UserFactory

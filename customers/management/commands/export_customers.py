@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from customers.csv_io import export_to
+from customers.csv_io.export import export_to
 from customers.models import Customer
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.csv_io import COLUMNS, CsvImport, ImportRefused
+from customers.csv_io.columns import COLUMNS
+from customers.csv_io.importer import CsvImport, ImportRefused
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.csv_io import customer_imports_clean
+from customers.csv_io.uploads import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
 from touchpoints.messaging.scans import programs_scan, thank_you_scan

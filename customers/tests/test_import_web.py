@@ -1,0 +1,245 @@
+"""
+The browser's import: upload, preview, confirm once (inline or on a worker), what a web import may
+name, refused uploads, and the clean-up of uploads nobody confirmed.
+"""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from customers.csv_io.columns import COLUMNS
+from customers.models import Contact, Customer, CustomerChange, CustomerImport
+from customers.tests.csv_files import csv_text, good_rows
+from customers.tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("imports_dir")]
+
+
+def upload(client, rows=None, *, content=None, name="customers.csv"):
+    content = content if content is not None else csv_text(rows).encode()
+    return client.post("/customers/import/", {"file": SimpleUploadedFile(name, content, "text/csv")})
+
+
+def test_the_import_page_explains_the_columns(client, alice, north):
+    client.force_login(alice)
+    page = client.get("/customers/import/").content.decode()
+    assert all(f"<code>{column}</code>" in page for column in COLUMNS)
+    example = client.get("/customers/import/example.csv")
+    assert example["Content-Type"].startswith("text/csv")
+    assert example.content.decode().splitlines()[0] == ",".join(COLUMNS)
+
+
+def test_the_example_file_imports_as_it_is(client, alice, north):
+    client.force_login(alice)
+    example = client.get("/customers/import/example.csv").content
+    upload(client, content=example)
+    client.post(f"/customers/import/{CustomerImport.objects.get().pk}/confirm/")
+    second = Customer.objects.get(external_id="ACME-2")
+    assert (second.owner, second.team, second.referred_by.external_id) == (alice, north, "ACME-1")
+    assert Contact.objects.get(customer__external_id="ACME-1").phone == "+49 30 1234567"
+
+
+def test_upload_preview_confirm(client, alice, bob, north, imports_dir, django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    response = upload(client, good_rows())
+    customer_import = CustomerImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/import/{customer_import.pk}/"
+    assert (customer_import.status, customer_import.create_count, customer_import.update_count) == (
+        "checked", 2, 0
+    )
+    stored = Path(customer_import.stored_path)
+    assert stored.parent == imports_dir and stored.exists() and stored.name != "customers.csv"
+    assert not Customer.objects.exists()  # nothing before the confirmation
+
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200
+    assert b"/confirm/" in preview.content
+    assert "create <strong>2</strong>" in preview.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(f"/customers/import/{customer_import.pk}/confirm/", follow=True)
+
+    assert confirmed.redirect_chain == [("/customers/", 302)]
+    assert "Imported customers.csv: 2 created, 0 updated, 0 unchanged." in confirmed.content.decode()
+    assert Customer.objects.count() == 2
+    assert set(CustomerChange.objects.values_list("user", flat=True)) == {alice.pk}
+    customer_import.refresh_from_db()
+    assert customer_import.status == "imported" and customer_import.imported_at is not None
+    assert not stored.exists()
+
+
+def test_the_preview_lists_every_problem_and_offers_no_confirmation(client, alice, north):
+    client.force_login(alice)
+    upload(client, [["name", "status"], ["", "active"], ["Acme", "gold"]])
+    customer_import = CustomerImport.objects.get()
+    assert customer_import.status == "rejected" and customer_import.stored_path == ""
+
+    page = client.get(f"/customers/import/{customer_import.pk}/").content.decode()
+
+    assert "row 2: name: missing; every customer needs a name" in page
+    assert "row 3: status: unknown status “gold”" in page
+    assert "/confirm/" not in page
+    client.post(f"/customers/import/{customer_import.pk}/confirm/")
+    assert not Customer.objects.exists()
+
+
+def test_a_web_import_uses_only_the_uploaders_teams_and_people(client, alice, charlie, north, south):
+    theirs = CustomerFactory(team=south, owner=charlie, external_id="S-1")
+    client.force_login(alice)
+    upload(client, [["external_id", "name", "team", "owner"],
+                    ["N-1", "Ours", "South", ""],
+                    ["N-2", "Ours too", "North", "charlie"],
+                    ["S-1", "Taken over", "North", "alice"]])
+    problems = CustomerImport.objects.get().problems.splitlines()
+    assert problems == [
+        "row 2: team: unknown team “South”; use one of North",
+        "row 3: owner: unknown owner “charlie”; use the username of someone in your teams",
+        "row 4: external_id: “S-1” is a customer of a team you do not work with; you cannot update it",
+    ]
+    theirs.refresh_from_db()
+    assert theirs.name != "Taken over"
+
+
+def test_a_web_import_makes_the_uploader_the_default_owner(client, alice, north):
+    client.force_login(alice)
+    upload(client, [["name"], ["Acme"]])
+    client.post(f"/customers/import/{CustomerImport.objects.get().pk}/confirm/")
+    customer = Customer.objects.get()
+    assert (customer.owner, customer.team) == (alice, north)
+
+
+def test_another_users_import_is_404(client, alice, bob, north):
+    client.force_login(alice)
+    upload(client, [["name"], ["Acme"]])
+    customer_import = CustomerImport.objects.get()
+
+    client.force_login(bob)
+    assert client.get(f"/customers/import/{customer_import.pk}/").status_code == 404
+    assert client.post(f"/customers/import/{customer_import.pk}/confirm/").status_code == 404
+    assert not Customer.objects.exists()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "checked" and Path(customer_import.stored_path).exists()
+
+
+def test_confirming_twice_imports_once(client, alice, north):
+    client.force_login(alice)
+    upload(client, [["name"], ["Acme"], ["Beta"]])
+    url = f"/customers/import/{CustomerImport.objects.get().pk}/confirm/"
+
+    client.post(url)
+    second = client.post(url, follow=True)
+
+    assert Customer.objects.count() == 2
+    assert CustomerChange.objects.count() == 2
+    assert "was imported already" in second.content.decode()
+
+
+def test_confirm_needs_a_post(client, alice, north):
+    client.force_login(alice)
+    upload(client, [["name"], ["Acme"]])
+    assert client.get(f"/customers/import/{CustomerImport.objects.get().pk}/confirm/").status_code == 405
+    assert not Customer.objects.exists()
+    assert CustomerImport.objects.get().status == "checked"
+
+
+def test_data_changed_since_the_preview_rejects_the_import(client, alice, bob, north):
+    client.force_login(alice)
+    upload(client, [["name", "owner"], ["Acme", "bob"]])
+    customer_import = CustomerImport.objects.get()
+    north.members.remove(bob)
+
+    response = client.post(f"/customers/import/{customer_import.pk}/confirm/", follow=True)
+
+    assert "Nothing was imported" in response.content.decode()
+    assert "row 2: owner: unknown owner “bob”" in response.content.decode()
+    assert not Customer.objects.exists()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "rejected"
+
+
+def test_a_too_large_upload_is_refused_with_a_clear_message(client, settings, alice, north, imports_dir):
+    settings.CUSTOMER_IMPORT_MAX_BYTES = 100
+    client.force_login(alice)
+    response = upload(client, [["name"]] + [[f"Customer number {n}"] for n in range(20)])
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file is larger than 100\xa0bytes, the most an import may be. Split it into smaller files "
+        "and import them one after another."
+    ]
+    assert not CustomerImport.objects.exists()
+    assert not imports_dir.exists() or not any(imports_dir.iterdir())
+
+
+def test_a_non_utf8_upload_is_refused_clearly(client, alice, north):
+    client.force_login(alice)
+    upload(client, content="name\nMüller\n".encode("cp1252"))
+    customer_import = CustomerImport.objects.get()
+    assert customer_import.status == "rejected"
+    assert customer_import.problems == (
+        "row 1: file: the file is not UTF-8 text (an invalid byte on line 2); save it as “CSV UTF-8” "
+        "and import it again"
+    )
+
+
+def test_the_upload_is_csrf_protected(alice, north):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = upload(client, [["name"], ["Acme"]])
+    assert response.status_code == 403
+    assert not CustomerImport.objects.exists()
+
+
+def test_a_large_import_runs_on_a_worker_and_the_preview_follows_it(
+    client, alice, north, imports_dir, settings, django_capture_on_commit_callbacks
+):
+    settings.CUSTOMER_IMPORT_INLINE_ROWS = 1
+    client.force_login(alice)
+    upload(client, good_rows())
+    customer_import = CustomerImport.objects.get()
+    url = f"/customers/import/{customer_import.pk}/"
+
+    # The worker is not reached yet: the confirmation only queues, and the page says so.
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url + "confirm/", follow=True)
+        again = client.post(url + "confirm/")
+    assert response.redirect_chain == [(url, 302)] and again["Location"] == url
+    assert len(queued) == 1  # a second click queues nothing
+    assert "in the background" in response.content.decode()
+    assert 'hx-trigger="every 3s"' in response.content.decode()
+    assert not Customer.objects.exists()
+
+    queued[0]()  # the task runs (eagerly, as on a worker)
+
+    customer_import.refresh_from_db()
+    assert customer_import.status == "imported" and Customer.objects.count() == 2
+    page = client.get(url).content.decode()
+    assert "2 created" in page and "every 3s" not in page
+
+
+def test_unconfirmed_uploads_are_removed_after_two_days(client, alice, north, imports_dir, time_machine):
+
+    time_machine.move_to(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC), tick=False)
+    client.force_login(alice)
+    upload(client, good_rows())
+    customer_import = CustomerImport.objects.get()
+    stored = Path(customer_import.stored_path)
+
+    call_command("run_daily_jobs")
+    assert stored.exists()
+
+    time_machine.shift(datetime.timedelta(days=3))
+    call_command("run_daily_jobs")
+
+    customer_import.refresh_from_db()
+    assert not stored.exists() and customer_import.stored_path == ""
+    assert customer_import.status == "rejected" and "not confirmed" in customer_import.problems
+    assert client.post(f"/customers/import/{customer_import.pk}/confirm/").status_code == 302
+    assert not Customer.objects.exists()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "rejected" and customer_import.imported_at is None
