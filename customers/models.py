@@ -3,6 +3,10 @@ Teams, customers and the people and dates that belong to them.
 
 The visibility rule lives here and nowhere else: ``Customer.objects.visible_to(user)``. Every
 model that hangs off a customer filters through it (``filter_visible``, see ``customers.access``).
+
+Longer than most modules because it holds every table of the customer book, with the visibility
+rule beside the querysets that apply it; the rules that change these rows are in ``services``,
+``changes`` (the customer's lifecycle and edits) and ``checkin`` (the check-in clock).
 """
 
 import datetime
@@ -18,6 +22,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .parsing import is_timezone_name
+
 
 def new_token():
     """An unguessable URL token: 192 bits of randomness, URL-safe."""
@@ -29,7 +35,7 @@ def default_timezone():
 
 
 def validate_timezone(value):
-    if value not in zoneinfo.available_timezones():
+    if not is_timezone_name(value):
         raise ValidationError(
             "“%(value)s” is not a known time zone; use an IANA name such as Europe/Berlin.",
             params={"value": value},

@@ -1,25 +1,24 @@
 """
-Workflows of the touchpoints app: logging contact with customers (and the check-in clock), the
-follow-ups the check-in scan creates, promises, complaints, snoozed check-ins and meeting notes.
+Workflows of the touchpoints app: logging contact with customers (and the check-in clock),
+follow-ups, promises, complaints and meeting notes. The check-in scan and snoozing a check-in are
+in ``touchpoints.checkins``; messages to customers go through ``touchpoints.messaging``.
 
 State changes (a promise closed, a complaint moved on) are conditional UPDATEs on the current
 status: of two concurrent clicks one wins and the other is refused with ``TransitionRefused``.
 """
 
 import datetime
-from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.checkin import next_checkin_due_recompute
 from customers.history import actor as _actor
-from customers.models import Customer, CustomerChange
+from customers.models import Customer
 from customers.services import customer_record_contact, customer_reset_contact
-from customers.zones import local_dates
 
 from .messaging.ledger import outbox_enqueue
 from .models import (
@@ -31,8 +30,6 @@ from .models import (
     Promise,
     Touchpoint,
 )
-
-CHECKIN_BATCH_SIZE = 500
 
 
 @transaction.atomic
@@ -112,69 +109,6 @@ def followup_close(*, follow_up, user, status=FollowUp.Status.DONE):
     )
     follow_up.refresh_from_db()
     return follow_up
-
-
-# The check-in scan ---------------------------------------------------------------------------
-
-
-def checkins_due(*, on_date=None):
-    """
-    Customers past their check-in cadence with no open check-in follow-up, per local date.
-
-    One query per time zone in use, never a loop over customers.
-    """
-    open_checkin = _open_checkin()
-    for tz, local_date in local_dates(on_date=on_date).items():
-        yield local_date, (
-            Customer.objects.in_program()
-            .filter(timezone=tz, next_checkin_due__lte=local_date)
-            .filter(~Exists(open_checkin))
-            .order_by("pk")
-        )
-
-
-def checkin_due_batches(*, on_date=None, batch_size=CHECKIN_BATCH_SIZE):
-    """(local date, [customer ids]) in batches, for fanning out to workers."""
-    for local_date, customers in checkins_due(on_date=on_date):
-        ids = customers.values_list("pk", flat=True).iterator(chunk_size=batch_size)
-        while batch := list(islice(ids, batch_size)):
-            yield local_date, batch
-
-
-def checkin_followups_create(*, customer_ids, on_date):
-    """
-    Open a check-in follow-up for the owner of each customer still due on ``on_date``.
-
-    Safe to run twice or concurrently: the partial unique constraint allows one open check-in per
-    customer and conflicting rows are skipped. Returns how many were created.
-    """
-    if isinstance(on_date, str):
-        on_date = datetime.date.fromisoformat(on_date)
-    rows = (
-        Customer.objects.in_program()
-        .filter(pk__in=customer_ids, next_checkin_due__lte=on_date)
-        .values_list("pk", "owner_id", "name", "next_checkin_due")
-    )
-    follow_ups = [
-        FollowUp(customer_id=pk, assignee_id=owner_id, kind=FollowUp.Kind.CHECKIN,
-                 title=f"Check in with {name}", due_on=due)
-        for pk, owner_id, name, due in rows
-    ]
-    FollowUp.objects.bulk_create(follow_ups, ignore_conflicts=True)
-    return len(follow_ups)
-
-
-def checkins_open(*, on_date=None):
-    """The check-in scan run in this process (the scheduler fans the same batches out to workers):
-    opens a follow-up for every customer due. Returns how many were opened."""
-    opened = 0
-    for local_date, customer_ids in checkin_due_batches(on_date=on_date):
-        opened += checkin_followups_create(customer_ids=customer_ids, on_date=local_date)
-    return opened
-
-
-def _open_checkin():
-    return FollowUp.objects.open().filter(customer=OuterRef("pk"), kind=FollowUp.Kind.CHECKIN)
 
 
 # Promises ------------------------------------------------------------------------------------
@@ -340,43 +274,6 @@ def _complaint_move(complaint, user, to, stamp_field, **fields):
     for field, value in changes.items():
         setattr(complaint, field, value)
     return complaint
-
-
-# Snoozing a check-in ---------------------------------------------------------------------------
-
-SNOOZE_MAX_DAYS = 365
-
-
-@transaction.atomic
-def checkin_snooze(*, customer, user, until, reason):
-    """
-    Put a customer's check-in off to ``until`` for a reason (on holiday, asked to call later).
-
-    Moves "next check-in due" only; the next logged contact sets the clock from scratch as usual.
-    The reason goes into the customer's history, and the open check-in follow-up is dismissed.
-    """
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ValidationError({"reason": "Say why the check-in waits."})
-    today = customer.local_today()
-    if until <= today:
-        raise ValidationError({"until": "Snooze to a date after today."})
-    if until > today + datetime.timedelta(days=SNOOZE_MAX_DAYS):
-        raise ValidationError({"until": "Snooze for at most a year."})
-    previous = customer.next_checkin_due
-    customer.next_checkin_due = until
-    customer.save(update_fields=["next_checkin_due"])
-    CustomerChange.objects.create(
-        customer=customer, user=_actor(user), field="next_checkin_due",
-        old_value=previous.isoformat() if previous else "",
-        new_value=f"{until.isoformat()} (check-in snoozed: {reason})"[:1000],
-        version=customer.version,
-    )
-    FollowUp.objects.open().filter(customer=customer, kind=FollowUp.Kind.CHECKIN).update(
-        status=FollowUp.Status.DISMISSED, closed_at=timezone.now(), closed_by=_actor(user),
-        notes=f"Snoozed to {until.isoformat()}: {reason}",
-    )
-    return customer
 
 
 # Meeting notes -------------------------------------------------------------------------------

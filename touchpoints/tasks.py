@@ -5,7 +5,7 @@ import datetime
 
 from celery import shared_task
 
-from . import services
+from . import checkins
 from .messaging import ledger, scans, sending
 
 
@@ -13,7 +13,7 @@ from .messaging import ledger, scans, sending
 def checkin_scan(on_date=None):
     """Find customers past their cadence and fan out follow-up creation in batches."""
     batches = 0
-    for local_date, customer_ids in services.checkin_due_batches(on_date=on_date):
+    for local_date, customer_ids in checkins.checkin_due_batches(on_date=on_date):
         create_checkin_followups.delay_on_commit(customer_ids, local_date.isoformat())
         batches += 1
     return batches
@@ -21,7 +21,7 @@ def checkin_scan(on_date=None):
 
 @shared_task
 def create_checkin_followups(customer_ids, on_date):
-    return services.checkin_followups_create(customer_ids=customer_ids, on_date=on_date)
+    return checkins.checkin_followups_create(customer_ids=customer_ids, on_date=on_date)
 
 
 @shared_task

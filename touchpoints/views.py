@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget
 from customers.access import customer_for_user, object_for_user
 from retention.http import safe_next
 
+from .checkins import checkin_snooze
 from .forms import (
     ComplaintForm,
     ComplaintResolveForm,
@@ -32,7 +33,6 @@ from .models import Complaint, FollowUp, OutboxMessage, Promise, Touchpoint
 from .selectors import complaint_panel, promise_panel, timeline_filters, timeline_page
 from .services import (
     TransitionRefused,
-    checkin_snooze,
     complaint_acknowledge,
     complaint_close,
     complaint_open,

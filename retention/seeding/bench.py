@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import tags_get_or_create
+from touchpoints.checkins import checkins_open
 from touchpoints.models import FollowUp, Touchpoint
-from touchpoints.services import checkins_open
 
 from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
 from .book import TAGS

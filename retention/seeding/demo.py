@@ -26,9 +26,9 @@ from customers.models import Contact, Customer, KeyDate, Purchase
 from customers.services import tags_get_or_create
 from surveys.models import Invitation, Response, Survey
 from surveys.services import invitation_create, response_record
+from touchpoints.checkins import checkins_open
 from touchpoints.models import FollowUp, Promise, Touchpoint
 from touchpoints.services import (
-    checkins_open,
     complaint_acknowledge,
     complaint_close,
     complaint_open,

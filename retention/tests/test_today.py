@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, CustomerChange
 from customers.tests.factories import ContactFactory, CustomerFactory, KeyDateFactory
+from touchpoints.checkins import checkin_snooze
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
-from touchpoints.services import checkin_snooze
 from touchpoints.tests.factories import (
     ComplaintFactory,
     FollowUpFactory,

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.csv_io.uploads import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
+from touchpoints.checkins import checkin_due_batches, checkins_open
 from touchpoints.messaging.scans import programs_scan, thank_you_scan
-from touchpoints.services import checkin_due_batches, checkins_open
 
 
 def iso_date(value):
