@@ -158,7 +158,15 @@ def in_program_q(customer=""):
                 f"{prefix}status__in": [Customer.Status.ACTIVE, Customer.Status.INACTIVE]})
 
 
+class HealthBand(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    WATCH = "watch", "Watch"
+    AT_RISK = "at_risk", "At risk"
+
+
 class Customer(models.Model):
+    HealthBand = HealthBand
+
     class Status(models.TextChoices):
         PROSPECT = "prospect", "Prospect"
         ACTIVE = "active", "Active"
@@ -207,6 +215,20 @@ class Customer(models.Model):
     value_last_12_months = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0")
     )
+    # The latest survey answer (kept by the surveys app when one arrives).
+    last_survey_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_survey_kind = models.CharField(max_length=10, blank=True, help_text="nps or csat")
+    last_survey_at = models.DateTimeField(null=True, blank=True)
+    # The health score (kept by retention's health scan and its one-customer recompute).
+    health_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)],
+        help_text="0–100; empty while nothing is known about the customer.",
+    )
+    health_band = models.CharField(max_length=10, choices=HealthBand.choices, blank=True)
+    health_factors = models.JSONField(
+        default=dict, blank=True, help_text="Each factor's score and weight, and the reasons."
+    )
+    health_computed_at = models.DateTimeField(null=True, blank=True)
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

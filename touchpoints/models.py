@@ -288,6 +288,10 @@ class Program(models.Model):
         POST_PURCHASE = "post_purchase", "Follow-up after a purchase"
         CARD_REMINDER = "card_reminder", "Card reminder to the owner"
         MEETING_NOTES = "meeting_notes", "Meeting notes"
+        SURVEY = "survey", "Survey invitation"
+        SURVEY_REMINDER = "survey_reminder", "Survey reminder"
+        SUGGESTION_DONE = "suggestion_done", "“You asked, we did”"
+        MANAGER_DIGEST = "manager_digest", "Weekly digest to managers"
 
     key = models.CharField(max_length=20, choices=Key.choices, unique=True)
     enabled = models.BooleanField(default=True)
@@ -340,7 +344,10 @@ class OutboxMessage(models.Model):
 
     occasion_key = models.CharField(max_length=200, unique=True)
     program = models.CharField(max_length=20, choices=Program.Key.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="outbox")
+    # Empty only for messages to the team itself (a manager's digest), never for one to a customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
     contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbox"
     )
