@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from .changes import customer_build, customer_changes_apply
+from .events import customer_activity_recorded
 from .history import actor, history_created, history_entries
 from .models import Contact, Customer, CustomerChange, Purchase, Tag, Team
 
@@ -81,6 +82,7 @@ def customer_update(*, customer, user, data, version):
     CustomerChange.objects.bulk_create(history_entries(
         customer_id=current.pk, version=current.version, user=user, at=now, changes=changed,
     ))
+    customer_activity_recorded(customer_id=current.pk, what="customer")
     return current, changed
 
 
@@ -192,9 +194,10 @@ def contact_save(*, contact, make_primary=False):
 
 def contact_unsubscribe(*, contact):
     """Idempotent: the first unsubscribe's date is kept."""
-    Contact.objects.filter(pk=contact.pk, unsubscribed_at__isnull=True).update(
+    if Contact.objects.filter(pk=contact.pk, unsubscribed_at__isnull=True).update(
         unsubscribed_at=timezone.now()
-    )
+    ):
+        customer_activity_recorded(customer_id=contact.customer_id, what="unsubscribe")
     contact.refresh_from_db(fields=["unsubscribed_at"])
     return contact
 
@@ -215,6 +218,7 @@ def purchase_add(*, customer, user, date, amount, description=""):
     purchase.save()
     customer_value_recompute(customer=customer)
     _record_purchase(customer, user, new=purchase)
+    customer_activity_recorded(customer_id=customer.pk, what="purchase")
     return purchase
 
 
@@ -224,6 +228,7 @@ def purchase_delete(*, purchase, user):
     purchase.delete()
     customer_value_recompute(customer=customer)
     _record_purchase(customer, user, old=purchase)
+    customer_activity_recorded(customer_id=customer.pk, what="purchase")
 
 
 def _record_purchase(customer, user, *, old=None, new=None):

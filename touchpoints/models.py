@@ -97,6 +97,7 @@ class FollowUp(models.Model):
         RECOVERY = "recovery", "Recover an unhappy customer"
         CARD = "card", "Send a card"
         PURCHASE_FOLLOWUP = "purchase_followup", "After a purchase"
+        REFERRAL_ASK = "referral_ask", "Ask for a referral"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -119,6 +120,10 @@ class FollowUp(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_with = models.ForeignKey(
+        "Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The touchpoint logged against it, when that is what closed it.",
     )
 
     objects = FollowUpQuerySet.as_manager()

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.checkin import next_checkin_due_recompute
+from customers.events import customer_activity_recorded
 from customers.history import actor as _actor
 from customers.models import Customer
 from customers.services import customer_record_contact, customer_reset_contact
@@ -55,6 +56,7 @@ def touchpoint_log(*, customer, user, kind, summary, happened_at=None, contacts=
         )
     if promise:
         promise_create(customer=customer, user=user, touchpoint=touchpoint, **promise)
+    customer_activity_recorded(customer_id=customer.pk, what="touchpoint")
     return touchpoint
 
 
@@ -67,6 +69,7 @@ def touchpoint_update(*, touchpoint, data, contacts=None):
     if contacts is not None:
         touchpoint.contacts.set(contacts)
     customer_contact_recompute(customer=touchpoint.customer)
+    customer_activity_recorded(customer_id=touchpoint.customer_id, what="touchpoint")
     return touchpoint
 
 
@@ -75,6 +78,7 @@ def touchpoint_delete(*, touchpoint):
     customer = touchpoint.customer
     touchpoint.delete()
     customer_contact_recompute(customer=customer)
+    customer_activity_recorded(customer_id=customer.pk, what="touchpoint")
 
 
 def latest_contact(customer="pk"):
@@ -130,6 +134,7 @@ def promise_create(*, customer, user, description, due_on, contact=None, touchpo
     )
     promise.full_clean()
     promise.save()
+    customer_activity_recorded(customer_id=customer.pk, what="promise")
     return promise
 
 
@@ -173,6 +178,7 @@ def promise_close(*, promise, user, status, kept_on=None):
             "only an open promise can be closed."
         )
     promise.status, promise.kept_on, promise.closed_at = status, kept_on, now
+    customer_activity_recorded(customer_id=promise.customer_id, what="promise")
     return promise
 
 
@@ -224,6 +230,7 @@ def complaint_open(*, customer, user, summary, severity, description="", contact
     )
     complaint.full_clean()
     complaint.save()
+    customer_activity_recorded(customer_id=customer.pk, what="complaint")
     return complaint
 
 
@@ -273,6 +280,7 @@ def _complaint_move(complaint, user, to, stamp_field, **fields):
         )
     for field, value in changes.items():
         setattr(complaint, field, value)
+    customer_activity_recorded(customer_id=complaint.customer_id, what="complaint")
     return complaint
 
 
