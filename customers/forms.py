@@ -135,10 +135,8 @@ class CustomerForm(forms.ModelForm):
             for field, message in problems.items():
                 self.add_error(field, message)
         owner, team = cleaned.get("owner"), cleaned.get("team")
-        if owner and team and not (
-            owner.is_superuser or team.members.filter(pk=owner.pk).exists()
-            or team.managers.filter(pk=owner.pk).exists()
-        ):
+        # Who may own a team's customers: whoever sees the team (member, manager or admin).
+        if owner and team and not Team.objects.visible_to(owner).filter(pk=team.pk).exists():
             self.add_error("owner", f"{owner} is not in the team {team}.")
         return cleaned
 

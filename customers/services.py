@@ -92,7 +92,8 @@ def customers_reassign(*, user, customer_ids, owner):
     Make ``owner`` the owner of the customers among ``customer_ids`` that ``user`` sees and
     manages (others are left alone), each change in the history with a version bump.
 
-    All or nothing: if ``owner`` is not a member of one of their teams, nothing changes and a
+    All or nothing: if ``owner`` may not own the customers of one of their teams (does not see it:
+    not a member, manager or admin), nothing changes and a
     ValidationError says which teams. Returns how many customers changed owner.
     """
     customers = Customer.objects.visible_to(user).filter(
@@ -105,11 +106,12 @@ def customers_reassign(*, user, customer_ids, owner):
     if not rows:
         raise ValidationError("None of the ticked customers is in a team you manage.")
     team_ids = {team_id for _, team_id, _, _ in rows}
-    member_of = set(owner.teams.filter(pk__in=team_ids).values_list("pk", flat=True))
+    # Who may own a team's customers: whoever sees the team (member, manager or admin).
+    member_of = set(Team.objects.visible_to(owner).filter(pk__in=team_ids).values_list("pk", flat=True))
     if team_ids - member_of:
         names = ", ".join(Team.objects.filter(pk__in=team_ids - member_of).values_list("name", flat=True))
         raise ValidationError(
-            f"{owner.get_full_name() or owner} is not a member of {names}, so cannot own "
+            f"{owner.get_full_name() or owner} is not in {names}, so cannot own "
             "their customers. Nothing was changed."
         )
     to_change = [row for row in rows if row[2] != owner.pk]

@@ -247,6 +247,8 @@ class CsvImport:
 
         if ok and owner is not None and team is not None:
             moved = customer is None or owner.pk != customer.owner_id or team.pk != customer.team_id
+            # Who may own a team's customers is whoever sees the team (``Team.objects.visible_to``:
+            # member, manager or admin), read here in bulk for the whole file.
             in_team = owner.pk in self._superusers or team.pk in self._user_teams.get(owner.pk, ())
             if moved and not in_team:
                 add("owner", f"{owner.username} is not in the team {team.name}")

@@ -61,7 +61,7 @@ def test_an_owner_outside_a_customers_team_refuses_the_whole_action(
     assert in_north.version == in_south.version == 1
     assert not CustomerChange.objects.filter(field="owner").exists()
     page = response.content.decode()
-    assert "Alice Archer is not a member of South" in page and "Nothing was changed" in page
+    assert "Alice Archer is not in South" in page and "Nothing was changed" in page
 
 
 def test_customers_of_teams_the_manager_does_not_manage_are_untouched(
