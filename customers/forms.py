@@ -5,6 +5,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
 
+from .access import referrer_visible
 from .changes import STATUS_TRANSITIONS, status_change_problems
 from .models import Contact, Customer, KeyDate, Purchase, Team
 from .parsing import is_timezone_name, parse_birthday, split_tags
@@ -87,11 +88,16 @@ class CustomerForm(forms.ModelForm):
     def clean_tags(self):
         return split_tags(self.cleaned_data["tags"])
 
+    # A referrer in a team the user does not see is kept, but not named (as on the customer page).
+    HIDDEN_REFERRER = "(a customer of another team)"
+
     def _referrer_label(self):
         """How the current referrer shows in the field: its external id, else its name."""
         referrer = self.instance.referred_by if self.instance.referred_by_id else None
         if referrer is None:
             return ""
+        if not referrer_visible(self.user, self.instance):
+            return self.HIDDEN_REFERRER
         return referrer.external_id or referrer.name
 
     def clean_referred_by(self):

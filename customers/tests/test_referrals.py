@@ -101,6 +101,22 @@ def test_a_referrer_in_another_team_is_not_named(client, alice, north, south):
     assert "Southern Secret" not in page and "a customer outside your teams" in page
 
 
+def test_the_edit_form_keeps_a_referrer_in_another_team_without_naming_it(client, alice, north, south):
+    hidden = CustomerFactory(team=south, name="Southern Secret", external_id="SOUTH-7")
+    customer = CustomerFactory(team=north, referred_by=hidden)
+    client.force_login(alice)
+
+    page = client.get(f"/customers/{customer.pk}/edit/").content.decode()
+    assert "Southern Secret" not in page and "SOUTH-7" not in page
+    assert "(a customer of another team)" in page
+
+    response = client.post(f"/customers/{customer.pk}/edit/", form_data(
+        customer, name="Renamed", referred_by="(a customer of another team)"))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "Renamed" and customer.referred_by == hidden
+
+
 def test_many_referrals_are_counted_in_the_database(client, alice, north, referrer):
     for n in range(12):
         CustomerFactory(team=north, name=f"Brought {n:02d}", referred_by=referrer, lifetime_value=n)
