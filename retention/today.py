@@ -13,10 +13,9 @@ import datetime
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from customers.access import is_manager
 from customers.dates import day_order, next_occurrence, within_q
 from customers.models import Contact, Customer, KeyDate, filter_visible, in_program_q
-from surveys.selectors import recoveries_flagged, recoveries_open
+from surveys.selectors import recoveries
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 from touchpoints.selectors import (
     complaint_urgency,
@@ -50,6 +49,7 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
         .exclude(kind__in=[FollowUp.Kind.CHECKIN, FollowUp.Kind.RECOVERY])
         .select_related("customer").order_by("due_on", "pk")[:size]
     )
+    own_recoveries, flagged_recoveries = recoveries(viewer=viewer, assignee=subject, limit=size)
     recent = (
         Touchpoint.objects.visible_to(viewer).filter(author=subject)
         .select_related("customer").order_by("-happened_at", "-pk")[:10]
@@ -58,9 +58,8 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
         "local_today": local_today,
         "now": now,
         # Unhappy customers first: the owner's recovery tasks, and the team's for their manager.
-        "recoveries": recoveries_open(viewer=viewer, assignee=subject, limit=size),
-        "recoveries_flagged": (recoveries_flagged(manager=viewer, limit=size)
-                               if viewer == subject and is_manager(viewer) else []),
+        "recoveries": own_recoveries,
+        "recoveries_flagged": flagged_recoveries,
         "complaints": [(c, complaint_urgency(c, now)) for c in complaints],
         "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
         "promises": promises_due(viewer=viewer, owner=subject, today=local_today, limit=size),

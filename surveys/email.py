@@ -24,6 +24,7 @@ from touchpoints.messaging.wording import (
     compile_template,
     message_context,
     render_template,
+    sender_name,
     subject_line,
 )
 from touchpoints.models import EmailSignature, Program
@@ -33,6 +34,11 @@ from .models import Survey
 
 TOKEN_SLOT = "\x00token\x00"
 SLOTS = {"subject": "\x00subject\x00", "body_html": "\x00body\x00", "unsubscribe_url": "\x00url\x00"}
+
+
+def brand():
+    """The installation's name and colour, on the public survey pages."""
+    return {"name": settings.SITE_NAME or sender_name(), "color": settings.BRAND_COLOR}
 
 
 def survey_programs():

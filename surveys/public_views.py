@@ -21,19 +21,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from retention.ratelimit import rate_limited
-from touchpoints.messaging.wording import sender_name
 
 from .answers import AnswerRefused, invitation_opened, response_record
+from .email import brand
 from .forms import AnswerForm
 from .models import Invitation, Response
 
 
 def public_rate_limit():
     return settings.PUBLIC_RATE_LIMIT_PER_MINUTE
-
-
-def brand():
-    return {"name": settings.SITE_NAME or sender_name(), "color": settings.BRAND_COLOR}
 
 
 @login_not_required

@@ -3,6 +3,8 @@ Reading survey rows for the pages that show them beside other apps' rows: the cu
 (answers are one of its sources) and the recovery tasks at the top of Today.
 """
 
+from django.db.models import Q
+
 from customers.access import managed_members
 from touchpoints.models import FollowUp
 from touchpoints.selectors import TIMELINE_SOURCES, TimelineSource
@@ -22,26 +24,19 @@ RESPONSES = TimelineSource(
 CUSTOMER_TIMELINE = [*TIMELINE_SOURCES, RESPONSES]
 
 
-def recoveries_open(*, viewer, assignee, limit=50):
-    """Open recovery tasks of ``assignee`` among the customers ``viewer`` sees, most urgent first."""
-    return (
-        FollowUp.objects.visible_to(viewer)
-        .open()
-        .filter(kind=FollowUp.Kind.RECOVERY, assignee=assignee)
-        .select_related("customer")
-        .order_by("due_on", "pk")[:limit]
-    )
-
-
-def recoveries_flagged(*, manager, limit=50):
+def recoveries(*, viewer, assignee, limit=50):
     """
-    Open recovery tasks of the account managers of the teams ``manager`` manages: each unhappy
-    customer is flagged to the owner's manager as well as to the owner.
+    ``(own, flagged)``: the open recovery tasks of ``assignee`` among the customers ``viewer`` sees,
+    most urgent first; and, when ``viewer`` looks at their own day, those of the account managers
+    of the teams they manage: each unhappy customer is flagged to the owner's manager as well as to
+    the owner. One query (for an account manager the second half matches nobody).
     """
-    return (
-        FollowUp.objects.visible_to(manager)
-        .open()
-        .filter(kind=FollowUp.Kind.RECOVERY, assignee__in=managed_members(manager).exclude(pk=manager.pk))
-        .select_related("customer", "assignee")
-        .order_by("due_on", "pk")[:limit]
+    whose = Q(assignee=assignee)
+    if viewer == assignee:
+        whose |= Q(assignee__in=managed_members(viewer).exclude(pk=viewer.pk).values("pk"))
+    tasks = list(
+        FollowUp.objects.visible_to(viewer).open().filter(whose, kind=FollowUp.Kind.RECOVERY)
+        .select_related("customer", "assignee").order_by("due_on", "pk")[: 2 * limit]
     )
+    own = [task for task in tasks if task.assignee_id == assignee.pk]
+    return own[:limit], [task for task in tasks if task.assignee_id != assignee.pk][:limit]

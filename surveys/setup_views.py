@@ -16,9 +16,9 @@ from retention.pagination import paginate
 from touchpoints.models import FollowUp
 from touchpoints.services import touchpoint_log
 
+from .email import brand
 from .forms import AnswerForm, FollowUpLogForm, QuestionFormSet, SuggestionForm, SurveyForm, question_initial
 from .models import Invitation, Suggestion, Survey
-from .public_views import brand
 from .services import survey_save
 from .suggestions import suggestion_askers, suggestion_update, suggestions_merge
 

@@ -26,7 +26,7 @@ import logging
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -119,20 +119,16 @@ def triggers_run(*, now=None, report=None, dry_run=False):
 
 
 def reminders_due(now=None):
-    """Invitations that get their one reminder now."""
+    """Invitations that get their one reminder now (one condition per reminder delay in use)."""
     now = now or timezone.now()
-    return (
-        Invitation.objects.filter(
-            answered_at__isnull=True,
-            reminded_at__isnull=True,
-            expires_at__gt=now,
-            campaign__reminder_days__gt=0,
-            contact__unsubscribed_at__isnull=True,
-        )
-        .exclude(contact__email="")
-        .alias(due_at=F("created_at") + F("campaign__reminder_days") * datetime.timedelta(days=1))
-        .filter(due_at__lte=now)
-    )
+    delays = Campaign.objects.filter(reminder_days__gt=0).order_by().values_list("reminder_days", flat=True)
+    due = Q(pk__in=[])
+    for days in set(delays):
+        due |= Q(campaign__reminder_days=days, created_at__lte=now - datetime.timedelta(days=days))
+    return Invitation.objects.filter(
+        due, answered_at__isnull=True, reminded_at__isnull=True, expires_at__gt=now,
+        contact__unsubscribed_at__isnull=True,
+    ).exclude(contact__email="")
 
 
 def reminders_send(*, now=None, report=None, dry_run=False):
