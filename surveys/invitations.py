@@ -135,15 +135,17 @@ def contacts_planned(*, customers, occasion, audience, now=None):
             pk__in=primary.filter(contact_pk__isnull=False).values("contact_pk")
         )
         no_email = primary.filter(contact_pk__isnull=True)
-    reachable = reachable.annotate(occasion=occasion)
-    already = Exists(Invitation.objects.filter(occasion_key=OuterRef("occasion")))
+    reachable = reachable.annotate(occasion=occasion).annotate(
+        invited_before=Exists(Invitation.objects.filter(occasion_key=OuterRef("occasion"))),
+        surveyed_recently=_recently_surveyed(now),
+    )
     counted = reachable.aggregate(
         unsubscribed=_count(Q(unsubscribed_at__isnull=False)),
-        already=_count(Q(unsubscribed_at__isnull=True) & Q(already)),
-        fatigue=_count(Q(unsubscribed_at__isnull=True) & ~Q(already) & Q(_recently_surveyed(now))),
+        already=_count(Q(unsubscribed_at__isnull=True, invited_before=True)),
+        fatigue=_count(Q(unsubscribed_at__isnull=True, invited_before=False, surveyed_recently=True)),
     )
     skipped = Counter({"no_email": no_email.count(), **counted})
-    invite = reachable.filter(unsubscribed_at__isnull=True).exclude(already).exclude(_recently_surveyed(now))
+    invite = reachable.filter(unsubscribed_at__isnull=True, invited_before=False, surveyed_recently=False)
     return Plan(customers=customers.count(), contacts=invite, skipped=+skipped)
 
 
