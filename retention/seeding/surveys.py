@@ -1,0 +1,143 @@
+"""
+The demo's surveys: the NPS and CSAT surveys, campaigns sent through the app's own services
+(invitations and their messages in the outbox), answers with comments in plain business language
+(recovery and referral tasks, suggestions, the customers' latest scores, all as an answer makes
+them), and a few suggestions already triaged.
+
+The campaigns are sent now and their history is then moved back over the past year, so the
+results' NPS trend has months to show; the messages of that history are marked sent.
+"""
+
+import datetime
+
+from django.utils import timezone
+
+from customers.models import Customer
+from surveys.answers import response_record
+from surveys.campaigns import campaign_create, campaign_send
+from surveys.models import Invitation, Response, Suggestion, Survey
+from surveys.suggestions import suggestion_update
+from touchpoints.models import FollowUp, OutboxMessage
+
+# The surveys a demo offers, by the names scripts and the docs use: (name, kind, question).
+SURVEYS = [
+    ("NPS", Survey.Kind.NPS, "How likely are you to recommend us to a friend or colleague?"),
+    ("CSAT", Survey.Kind.CSAT, "How satisfied are you with our service?"),
+]
+COMMENTS = {
+    Response.Category.PROMOTER: [
+        "Great support, always quick to help.",
+        "The account team really knows our business.",
+        "",
+        "",
+    ],
+    Response.Category.PASSIVE: [
+        "Good product, but the reporting could be better.",
+        "Onboarding took longer than expected.",
+        "Invoices could be clearer.",
+        "",
+    ],
+    Response.Category.DETRACTOR: [
+        "Two invoices were wrong this quarter.",
+        "Support took a week to answer our last ticket.",
+        "Too expensive for what we use.",
+        "The reporting export keeps failing.",
+    ],
+}
+THEMES = {
+    "invoice": "Invoicing",
+    "support": "Support",
+    "report": "Reporting",
+    "onboarding": "Onboarding",
+    "expensive": "Pricing",
+}
+OPEN_INVITATIONS = 5
+
+
+def demo_surveys_ensure():
+    """The demo's surveys by name, created when missing (an admin's edits are kept)."""
+    return {
+        name: Survey.objects.get_or_create(name=name, defaults={"kind": kind, "question": question})[0]
+        for name, kind, question in SURVEYS
+    }
+
+
+def demo_surveys_seed(*, surveys, manager, rng, now):
+    """Two campaigns, their answers and history, triaged suggestions. Returns the invitations made."""
+    nps = _campaign(surveys["NPS"], manager, "Customer NPS", {"status": Customer.Status.ACTIVE})
+    csat = _campaign(surveys["CSAT"], manager, "Service satisfaction", {"status": Customer.Status.INACTIVE})
+    invitations = list(
+        Invitation.objects.filter(campaign__in=[nps, csat])
+        .select_related("survey", "customer")
+        .order_by("pk")
+    )
+    for index, invitation in enumerate(invitations):
+        sent = now - datetime.timedelta(
+            days=rng.randint(1, 14) if index < OPEN_INVITATIONS else rng.randint(20, 360)
+        )
+        _backdate(invitation, sent)
+        if index < OPEN_INVITATIONS or rng.random() > 0.75:
+            continue
+        at_risk = invitation.customer.status == Customer.Status.INACTIVE
+        if invitation.survey.kind == Survey.Kind.NPS:
+            weights = [1, 1, 1, 2, 2, 3, 4, 8, 10, 10, 8] if at_risk else [0, 0, 1, 1, 1, 2, 3, 7, 12, 14, 12]
+            score = rng.choices(range(11), weights)[0]
+        else:
+            score = rng.choices(range(1, 6), [2, 3, 4, 6, 5] if at_risk else [1, 1, 3, 8, 10])[0]
+        category = Response.categorize(invitation.survey.kind, score)
+        answered = sent + datetime.timedelta(hours=rng.randint(1, 96))
+        response_record(
+            invitation=invitation, score=score, comment=rng.choice(COMMENTS[category]), now=answered
+        )
+    _triage(manager)
+    _close_old_tasks(now)
+    return len(invitations)
+
+
+def _campaign(survey, manager, name, filters):
+    campaign = campaign_create(user=manager, survey=survey, name=name, filters=filters, reminder_days=5)
+    return campaign_send(campaign=campaign)
+
+
+def _backdate(invitation, sent):
+    """Move an invitation (and its message) back to when the demo says it was sent."""
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=sent, expires_at=sent + datetime.timedelta(days=invitation.survey.valid_days)
+    )
+    invitation.created_at, invitation.expires_at = (
+        sent,
+        sent + datetime.timedelta(days=invitation.survey.valid_days),
+    )
+    history = OutboxMessage.objects.filter(occasion_key=f"survey:{invitation.occasion_key}")
+    if sent < timezone.now() - datetime.timedelta(days=1):
+        history.update(status=OutboxMessage.Status.SENT, send_after=sent, created_at=sent, sent_at=sent)
+    else:
+        history.update(send_after=sent, created_at=sent)
+
+
+def _triage(manager):
+    """Themes for every suggestion; the reporting ones planned, one invoicing one done."""
+    for suggestion in Suggestion.objects.filter(theme=""):
+        theme = next((label for word, label in THEMES.items() if word in suggestion.text.lower()), "General")
+        Suggestion.objects.filter(pk=suggestion.pk).update(theme=theme)
+    for suggestion in Suggestion.objects.filter(theme="Reporting", status=Suggestion.Status.NEW)[:3]:
+        suggestion_update(suggestion=suggestion, user=manager, status=Suggestion.Status.PLANNED)
+    done = Suggestion.objects.filter(theme="Invoicing", status=Suggestion.Status.NEW).first()
+    if done is not None:
+        suggestion_update(
+            suggestion=done,
+            user=manager,
+            status=Suggestion.Status.DONE,
+            note="Every invoice is now checked by a second person before it goes out.",
+        )
+
+
+def _close_old_tasks(now):
+    """The recovery and referral tasks of answers long past were dealt with at the time."""
+    old = Response.objects.filter(created_at__lt=now - datetime.timedelta(days=14)).values_list(
+        "pk", flat=True
+    )
+    keys = [f"{kind}:{pk}" for pk in old for kind in ("recovery", "referral_ask")]
+    FollowUp.objects.filter(occasion_key__in=keys, status=FollowUp.Status.OPEN).update(
+        status=FollowUp.Status.DONE, closed_at=now
+    )
