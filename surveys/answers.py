@@ -156,20 +156,24 @@ def next_business_day(day):
 
 
 def recovery_open(*, response, customer):
-    """The owner's task to win back an unhappy customer, due within one business day."""
+    """
+    The owner's task to win back an unhappy customer, due within one business day. An amended
+    answer (the comment added after the one-click score) rewrites the task while it is open.
+    """
     label = "NPS" if response.kind == Survey.Kind.NPS else "CSAT"
-    said = f": “{response.comment[:80]}”" if response.comment else ""
-    return FollowUp.objects.get_or_create(
+    said = f": “{response.comment[:100]}”" if response.comment else ""
+    wording = {"title": f"Call back after a low score, {label} {response.score}{said}"[:200],
+               "notes": response.comment}
+    task, created = FollowUp.objects.get_or_create(
         occasion_key=f"recovery:{response.pk}",
         defaults={
-            "customer": customer,
-            "assignee_id": customer.owner_id,
-            "kind": FollowUp.Kind.RECOVERY,
-            "title": f"Call {customer.name}: {label} {response.score}{said}"[:200],
-            "due_on": next_business_day(customer.local_today()),
-            "notes": response.comment,
+            "customer": customer, "assignee_id": customer.owner_id, "kind": FollowUp.Kind.RECOVERY,
+            "due_on": next_business_day(customer.local_today()), **wording,
         },
-    )[0]
+    )
+    if not created and task.is_open and (task.title, task.notes) != (wording["title"], wording["notes"]):
+        FollowUp.objects.filter(pk=task.pk, status=FollowUp.Status.OPEN).update(**wording)
+    return task
 
 
 def referral_ask_open(*, response, customer):
@@ -182,7 +186,7 @@ def referral_ask_open(*, response, customer):
             "customer": customer,
             "assignee_id": customer.owner_id,
             "kind": FollowUp.Kind.REFERRAL_ASK,
-            "title": f"Ask {customer.name} for a referral: NPS {response.score}"[:200],
+            "title": f"Ask for a referral: a promoter, NPS {response.score}"[:200],
             "due_on": customer.local_today() + datetime.timedelta(days=REFERRAL_ASK_DAYS),
         },
     )[0]
