@@ -34,13 +34,21 @@ def mail_files(folder):
 
 
 def test_a_customer_answers_from_the_email_and_the_owner_sees_the_recovery_task(
-    page, new_context, live_server, settings, tmp_path, alice, north  # noqa: F811
+    page,
+    new_context,
+    live_server,
+    settings,
+    tmp_path,
+    alice,
+    north,  # noqa: F811
 ):
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
     customer = new_customer(alice, north, "Journey Joinery")
-    contact_save(contact=Contact(customer=customer, name="Jo Joiner", email="jo@joinery.example"), make_primary=True)
+    contact_save(
+        contact=Contact(customer=customer, name="Jo Joiner", email="jo@joinery.example"), make_primary=True
+    )
     survey = SurveyFactory()
     campaign_send(campaign=campaign_create(user=alice, survey=survey, name="Journey", filters={}))
 
