@@ -21,6 +21,7 @@ import dataclasses
 import datetime
 import secrets
 from collections import Counter
+from itertools import islice
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -39,6 +40,8 @@ from .email import People, SurveyEmail, survey_programs
 from .models import Invitation
 
 CHUNK_SIZE = 2000
+ROW_FIELDS = ("pk", "name", "email", "unsubscribe_token", "customer_id", "customer__name",
+              "customer__owner_id", "occasion")
 SEGMENT_KEYS = ("q", "status", "team", "owner", "tag", "due", "overdue", "birthdays")
 # The command speaks for the installation: it sees every customer, as an admin does.
 EVERYONE = SimpleNamespace(is_authenticated=True, is_active=True, is_superuser=True, pk=None)
@@ -169,35 +172,13 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None, 
     program = survey_programs()["survey"]
     email = email or SurveyEmail(survey=survey, program=program)
     people = People()
-    last = 0
-    while True:
-        chunk = list(
-            contacts.filter(pk__gt=last)
-            .order_by("pk")
-            .values(
-                "pk",
-                "name",
-                "email",
-                "unsubscribe_token",
-                "customer_id",
-                "customer__name",
-                "customer__owner_id",
-                "occasion",
-            )[:CHUNK_SIZE]
-        )
-        if not chunk:
-            return written
-        last = chunk[-1]["pk"]
-        _write_chunk(
-            chunk,
-            survey=survey,
-            campaign=campaign,
-            send_after=send_after,
-            now=now,
-            written=written,
-            email=email,
-            people=people,
-        )
+    # One reading of the segment, streamed (a server-side cursor on PostgreSQL): the planning
+    # query runs once, not once per chunk, and memory holds one chunk at a time.
+    rows = contacts.order_by("pk").values(*ROW_FIELDS).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        _write_chunk(chunk, survey=survey, campaign=campaign, send_after=send_after, now=now,
+                     written=written, email=email, people=people)
+    return written
 
 
 def _lock():

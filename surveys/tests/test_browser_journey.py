@@ -34,13 +34,13 @@ def mail_files(folder):
 
 
 def test_a_customer_answers_from_the_email_and_the_owner_sees_the_recovery_task(
-    page,
-    new_context,
+    page,  # noqa: F811  (the fixture)
+    new_context,  # noqa: F811  (the fixture)
     live_server,
     settings,
     tmp_path,
     alice,
-    north,  # noqa: F811
+    north,
 ):
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
