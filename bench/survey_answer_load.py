@@ -43,18 +43,42 @@ def tokens_to_answer(limit):
     django.setup()
     from surveys.models import Invitation
 
-    return list(Invitation.objects.filter(answered_at__isnull=True).order_by("pk")
-                .values_list("token", flat=True)[:limit])
+    return list(
+        Invitation.objects.filter(answered_at__isnull=True)
+        .order_by("pk")
+        .values_list("token", flat=True)[:limit]
+    )
 
 
 def start_gunicorn(port, workers):
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
-           "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": f"http://127.0.0.1:{port}", "SECURE_SSL_REDIRECT": "false",
-           "EMAIL_URL": os.environ.get("EMAIL_URL", "consolemail://"), "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_URL": os.environ.get("EMAIL_URL", "consolemail://"),
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
+        "LOG_LEVEL": "WARNING",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "retention.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "retention.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -83,8 +107,15 @@ def run(port, tokens, concurrency, seconds):
                 break
             body = urlencode({"csrfmiddlewaretoken": secret, "step": "score", "score": score})
             started = time.monotonic()
-            connection.request("POST", f"/s/{token}/", body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={secret}"})
+            connection.request(
+                "POST",
+                f"/s/{token}/",
+                body=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={secret}",
+                },
+            )
             response = connection.getresponse()
             response.read()
             took = time.monotonic() - started
@@ -125,10 +156,12 @@ def main():
     def pct(p):
         return latencies[min(n - 1, int(p * n))] * 1000
 
-    print(f"{n} POSTs in {took:.1f} s: {n / took:.0f} requests/s with {args.concurrency} clients on "
-          f"{args.workers} gunicorn workers; p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
-          f"p99 {pct(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms; statuses {statuses}; "
-          f"load average after: {os.getloadavg()}")
+    print(
+        f"{n} POSTs in {took:.1f} s: {n / took:.0f} requests/s with {args.concurrency} clients on "
+        f"{args.workers} gunicorn workers; p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
+        f"p99 {pct(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms; statuses {statuses}; "
+        f"load average after: {os.getloadavg()}"
+    )
 
 
 if __name__ == "__main__":

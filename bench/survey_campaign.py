@@ -34,15 +34,19 @@ from surveys.models import Survey  # noqa: E402
 
 
 def main():
-    survey, _ = Survey.objects.get_or_create(name="Bench NPS", defaults={
-        "kind": "nps", "question": "How likely are you to recommend us to a friend or colleague?"})
+    survey, _ = Survey.objects.get_or_create(
+        name="Bench NPS",
+        defaults={"kind": "nps", "question": "How likely are you to recommend us to a friend or colleague?"},
+    )
     print(f"load average before: {os.getloadavg()}")
     started = time.monotonic()
     campaign = campaign_create(user=None, survey=survey, name="Bench campaign", filters={}, reminder_days=0)
     campaign = campaign_send(campaign=campaign)
     took = time.monotonic() - started
-    print(f"campaign: {campaign.invited_count:,} invitations and outbox rows in {took:.1f} s; "
-          f"skipped {campaign.skipped}; load average {os.getloadavg()}")
+    print(
+        f"campaign: {campaign.invited_count:,} invitations and outbox rows in {took:.1f} s; "
+        f"skipped {campaign.skipped}; load average {os.getloadavg()}"
+    )
 
     admin = get_user_model().objects.get(username="admin")
     with override_settings(ALLOWED_HOSTS=["testserver"]):
@@ -55,9 +59,11 @@ def main():
                 started = time.monotonic()
                 response = client.get("/surveys/")
                 timings.append(time.monotonic() - started)
-        print(f"results page: status {response.status_code}, {len(queries)} queries, "
-              f"median {sorted(timings)[2] * 1000:.0f} ms, best {min(timings) * 1000:.0f} ms; "
-              f"load average {os.getloadavg()}")
+        print(
+            f"results page: status {response.status_code}, {len(queries)} queries, "
+            f"median {sorted(timings)[2] * 1000:.0f} ms, best {min(timings) * 1000:.0f} ms; "
+            f"load average {os.getloadavg()}"
+        )
 
 
 if __name__ == "__main__":
