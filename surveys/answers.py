@@ -71,20 +71,24 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
     questions, None to keep them. Raises ``AnswerRefused`` once the invitation has expired.
     """
     now = now or timezone.now()
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("survey", "customer")
-        .get(pk=invitation.pk)
+    # The invitation's row is locked: of two submits at once, the second waits and amends.
+    expires_at, answered_at, reminded_at = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation.pk)
+        .values_list("expires_at", "answered_at", "reminded_at")
+        .get()
     )
-    if invitation.expires_at <= now:
+    if expires_at <= now:
         raise AnswerRefused("expired")
+    invitation.answered_at, invitation.reminded_at = answered_at, reminded_at
     survey = invitation.survey
     if score not in survey.score_range:
         raise ValidationError(
             {"score": f"Choose a score from {survey.score_range[0]} to {survey.score_range[-1]}."}
         )
     category = Response.categorize(survey.kind, score)
-    response = Response.objects.filter(invitation=invitation).first()
+    # An unanswered invitation has no response: its answer and answered_at are written together.
+    response = Response.objects.filter(invitation=invitation).first() if answered_at else None
     if response is None:
         response = Response.objects.create(
             invitation=invitation,
@@ -141,9 +145,10 @@ def _close_the_loop(response, invitation, now):
     elif response.category == Response.Category.PROMOTER and response.kind == Survey.Kind.NPS:
         referral_ask_open(response=response, customer=customer)
     suggestion_from_answer(response=response, now=now)
-    OutboxMessage.objects.filter(
-        occasion_key=f"survey_reminder:{invitation.pk}", status=OutboxMessage.Status.PENDING
-    ).update(status=OutboxMessage.Status.SUPPRESSED, last_error="answered before the reminder went out")
+    if invitation.reminded_at is not None:
+        OutboxMessage.objects.filter(
+            occasion_key=f"survey_reminder:{invitation.pk}", status=OutboxMessage.Status.PENDING
+        ).update(status=OutboxMessage.Status.SUPPRESSED, last_error="answered before the reminder went out")
     customer_activity_recorded(customer_id=customer.pk, what="survey_answer")
 
 
@@ -157,23 +162,32 @@ def next_business_day(day):
 
 def recovery_open(*, response, customer):
     """
-    The owner's task to win back an unhappy customer, due within one business day. An amended
-    answer (the comment added after the one-click score) rewrites the task while it is open.
+    The owner's task to win back an unhappy customer, due within one business day: one per
+    response (its occasion key), written with one INSERT that a second answer finds taken. An
+    amended answer (the comment added after the one-click score) rewrites it while it is open.
     """
     label = "NPS" if response.kind == Survey.Kind.NPS else "CSAT"
     said = f": “{response.comment[:100]}”" if response.comment else ""
-    wording = {"title": f"Call back after a low score, {label} {response.score}{said}"[:200],
-               "notes": response.comment}
-    task, created = FollowUp.objects.get_or_create(
-        occasion_key=f"recovery:{response.pk}",
-        defaults={
-            "customer": customer, "assignee_id": customer.owner_id, "kind": FollowUp.Kind.RECOVERY,
-            "due_on": next_business_day(customer.local_today()), **wording,
-        },
+    wording = {
+        "title": f"Call back after a low score, {label} {response.score}{said}"[:200],
+        "notes": response.comment,
+    }
+    key = f"recovery:{response.pk}"
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                occasion_key=key,
+                customer=customer,
+                assignee_id=customer.owner_id,
+                kind=FollowUp.Kind.RECOVERY,
+                due_on=next_business_day(customer.local_today()),
+                **wording,
+            )
+        ],
+        ignore_conflicts=True,
     )
-    if not created and task.is_open and (task.title, task.notes) != (wording["title"], wording["notes"]):
-        FollowUp.objects.filter(pk=task.pk, status=FollowUp.Status.OPEN).update(**wording)
-    return task
+    if response.updated_at is not None:  # an amendment: the task may say what the first answer said
+        FollowUp.objects.filter(occasion_key=key, status=FollowUp.Status.OPEN).update(**wording)
 
 
 def referral_ask_open(*, response, customer):

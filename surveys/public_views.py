@@ -40,16 +40,22 @@ def answer(request, token):
     invitation = Invitation.objects.select_related("survey", "customer__owner").filter(token=token).first()
     if invitation is None:
         return render(request, "surveys/public/unknown.html", {"brand": brand()}, status=404)
-    response = Response.objects.filter(invitation=invitation).first()
-    context = {"invitation": invitation, "survey": invitation.survey, "response": response, "brand": brand()}
+    # The response is read lazily: the one-click post (the busiest request) never needs it.
+    context = {
+        "invitation": invitation,
+        "survey": invitation.survey,
+        "brand": brand(),
+        "response": lambda: Response.objects.filter(invitation=invitation).first(),
+    }
     if invitation.is_expired:
         return render(request, "surveys/public/expired.html", context, status=410)
-    questions = list(invitation.survey.questions.all())
 
     if request.method == "POST":
-        if request.POST.get("step") == "opened":
+        step = request.POST.get("step")
+        if step == "opened":
             invitation_opened(invitation=invitation)
             return HttpResponse(status=204)
+        questions = [] if step == "score" else list(invitation.survey.questions.all())
         form = AnswerForm(request.POST, survey=invitation.survey, questions=questions)
         if form.is_valid():
             try:
@@ -72,9 +78,11 @@ def answer(request, token):
             request, "surveys/public/answer.html", {**context, "form": form, "questions": questions}
         )
 
+    response = context["response"] = context["response"]()
     score = request.GET.get("score", "")
     if score.isdigit() and int(score) in invitation.survey.score_range:
         return render(request, "surveys/public/confirm.html", {**context, "score": int(score)})
+    questions = list(invitation.survey.questions.all())
     initial = {}
     if response is not None:
         initial = {
