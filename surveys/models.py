@@ -338,6 +338,8 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="response_customer_time"),
             models.Index(fields=["kind", "created_at"], name="response_kind_time"),
+            # The latest comments: read newest first and stop at a page.
+            models.Index(fields=["-created_at"], name="response_time", condition=~Q(comment="")),
             models.Index(fields=["campaign"], name="response_campaign"),
         ]
 

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from customers.access import is_manager
-from customers.models import filter_visible
+from customers.models import Team, filter_visible
 
 from .models import Campaign, Invitation, Response, Survey
 
@@ -89,57 +89,57 @@ class Tally:
         return self._share(self.detractors)
 
 
-def _tallies(rows, key):
-    """{(group, kind): Tally} from rows of ``key``, kind, category and n."""
-    tallies = {}
-    for row in rows:
-        tallies.setdefault((row[key], row["kind"]), Tally()).add(row["category"], row["n"])
-    return tallies
-
-
 def survey_results(*, user, campaign=None, today=None):
-    """Everything the results page shows, for ``user``, overall or for one campaign."""
+    """
+    Everything the results page shows, for ``user``, overall or for one campaign.
+
+    The answers are read once, counted in the database at the finest grain the page needs (kind,
+    score, month, team, owner, campaign: a few thousand groups at most), and every figure is
+    summed from those counts here; the invitations once, counted per campaign. So the page costs
+    the same handful of queries, each one scan, however many answers there are.
+    """
     today = today or timezone.localdate()
     invitations = scoped(Invitation.objects.all(), user)
     responses = scoped(Response.objects.all(), user)
     if campaign is not None:
         invitations, responses = invitations.filter(campaign=campaign), responses.filter(campaign=campaign)
 
-    funnel = invitations.aggregate(
-        sent=Count("pk"),
-        opened=Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+    per_campaign = list(
+        invitations.order_by()
+        .values("campaign")
+        .annotate(
+            sent=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        )
     )
+    funnel = {key: sum(row[key] for row in per_campaign) for key in ("sent", "opened", "answered")}
     funnel["rate"] = round(100 * funnel["answered"] / funnel["sent"]) if funnel["sent"] else None
-    by_kind = {kind: Tally() for kind in Survey.Kind.values}
-    for row in responses.order_by().values("kind", "category").annotate(n=Count("pk")):
-        by_kind[row["kind"]].add(row["category"], row["n"])
 
+    start = (today.replace(day=1) - datetime.timedelta(days=31 * (MONTHS - 1))).replace(day=1)
+    months = _month_starts(start, today)
+    by_kind = {kind: Tally() for kind in Survey.Kind.values}
     distribution = {
         kind: dict.fromkeys(range(0, 11) if kind == "nps" else range(1, 6), 0) for kind in Survey.Kind.values
     }
-    for row in responses.order_by().values("kind", "score").annotate(n=Count("pk")):
-        distribution[row["kind"]][row["score"]] = row["n"]
-
-    start = (today.replace(day=1) - datetime.timedelta(days=31 * (MONTHS - 1))).replace(day=1)
-    monthly = _tallies(
-        responses.filter(created_at__gte=_midnight(start))
-        .order_by()
+    monthly, by_team, by_owner, by_campaign = {}, {}, {}, {}
+    counts = (
+        responses.order_by()
         .values(month=TruncMonth("created_at", output_field=DateField()))
-        .values("month", "kind", "category")
-        .annotate(n=Count("pk")),
-        "month",
+        .values("month", "kind", "category", "score", "customer__team", "customer__owner", "campaign")
+        .annotate(n=Count("pk"))
     )
-    months = _month_starts(start, today)
+    for row in counts:
+        kind, category, n = row["kind"], row["category"], row["n"]
+        by_kind[kind].add(category, n)
+        distribution[kind][row["score"]] += n
+        if row["month"] >= start:
+            monthly.setdefault((row["month"], kind), Tally()).add(category, n)
+        by_team.setdefault((row["customer__team"], kind), Tally()).add(category, n)
+        by_owner.setdefault((row["customer__owner"], kind), Tally()).add(category, n)
+        by_campaign.setdefault((row["campaign"], kind), Tally()).add(category, n)
 
-    by_team = _tallies(
-        responses.order_by().values("customer__team__name", "kind", "category").annotate(n=Count("pk")),
-        "customer__team__name",
-    )
-    by_owner = _tallies(
-        responses.order_by().values("customer__owner", "kind", "category").annotate(n=Count("pk")),
-        "customer__owner",
-    )
+    teams = dict(Team.objects.filter(pk__in={team for team, _ in by_team}).values_list("pk", "name"))
     owners = get_user_model().objects.in_bulk([owner for owner, _ in by_owner if owner])
     return {
         "funnel": funnel,
@@ -150,7 +150,13 @@ def survey_results(*, user, campaign=None, today=None):
             for m in months
         ],
         "groups": [
-            ("By team", _groups(by_team)),
+            (
+                "By team",
+                sorted(
+                    ((teams.get(t, "—"), tallies) for t, tallies in _groups(by_team)),
+                    key=lambda item: item[0],
+                ),
+            ),
             ("By account manager", [(owners.get(owner), tallies) for owner, tallies in _groups(by_owner)]),
         ],
         "comments": list(
@@ -158,12 +164,8 @@ def survey_results(*, user, campaign=None, today=None):
             .select_related("customer", "survey")
             .order_by("-created_at", "-pk")[:COMMENTS_SHOWN]
         ),
-        "campaigns": campaign_table(invitations=invitations, responses=responses) if campaign is None else [],
+        "campaigns": campaign_table(per_campaign, by_campaign) if campaign is None else [],
     }
-
-
-def _midnight(day):
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_current_timezone())
 
 
 def _month_starts(start, today):
@@ -181,22 +183,9 @@ def _groups(tallies):
     return sorted(groups.items(), key=lambda item: (item[0] is None, str(item[0])))
 
 
-def campaign_table(*, invitations, responses, limit=50):
+def campaign_table(per_campaign, tallies, limit=50):
     """Per campaign (the latest ``limit`` with invitations): sent, answered, rate, NPS or CSAT."""
-    sent = {
-        row["campaign"]: row
-        for row in invitations.exclude(campaign=None)
-        .order_by()
-        .values("campaign")
-        .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
-    }
-    tallies = _tallies(
-        responses.exclude(campaign=None)
-        .order_by()
-        .values("campaign", "kind", "category")
-        .annotate(n=Count("pk")),
-        "campaign",
-    )
+    sent = {row["campaign"]: row for row in per_campaign if row["campaign"] is not None}
     campaigns = (
         Campaign.objects.filter(pk__in=list(sent)).select_related("survey").order_by("-scheduled_for", "-pk")
     )

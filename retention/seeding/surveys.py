@@ -9,15 +9,21 @@ results' NPS trend has months to show; the messages of that history are marked s
 """
 
 import datetime
+import random
+import secrets
 
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Contact, Customer
 from surveys.answers import response_record
 from surveys.campaigns import campaign_create, campaign_send
 from surveys.models import Invitation, Response, Suggestion, Survey
 from surveys.suggestions import suggestion_update
 from touchpoints.models import FollowUp, OutboxMessage
+
+from .writers import IdAllocator, row_writer
 
 # The surveys a demo offers, by the names scripts and the docs use: (name, kind, question).
 SURVEYS = [
@@ -140,4 +146,102 @@ def _close_old_tasks(now):
     keys = [f"{kind}:{pk}" for pk in old for kind in ("recovery", "referral_ask")]
     FollowUp.objects.filter(occasion_key__in=keys, status=FollowUp.Status.OPEN).update(
         status=FollowUp.Status.DONE, closed_at=now
+    )
+
+
+# The benchmark --------------------------------------------------------------------------------
+
+BENCH_OCCASION = "bench"
+BENCH_BATCH = 5_000
+
+
+def bench_surveys_seed(*, seed, customers_from, say=lambda line: None):
+    """
+    A year of survey history for the bench customers from id ``customers_from`` on: about 60 %
+    of them were invited (their primary contact, NPS or CSAT), 40 % answered. Written with the
+    bench's row writer in batches; the customers' latest scores then set-based from the answers.
+    Invitations are keyed ``bench:<contact>``, so a rerun or a top-up adds only what is missing.
+    """
+
+    surveys = demo_surveys_ensure()
+    rng = random.Random(seed)
+    writer = row_writer()
+    ids = IdAllocator([Invitation, Response])
+    now = timezone.now()
+    done = set(
+        Invitation.objects.filter(occasion_key__startswith=f"{BENCH_OCCASION}:").values_list(
+            "contact_id", flat=True
+        )
+    )
+    contacts = (
+        Contact.objects.filter(customer_id__gte=customers_from, is_primary=True, email__gt="")
+        .order_by("pk")
+        .values_list("pk", "customer_id")
+    )
+    written = 0
+    batch_invitations, batch_responses = [], []
+    for contact_id, customer_id in contacts.iterator(chunk_size=BENCH_BATCH):
+        if contact_id in done or rng.random() >= 0.6:
+            continue
+        survey = surveys["NPS"] if rng.random() < 0.75 else surveys["CSAT"]
+        sent = now - datetime.timedelta(days=rng.randint(1, 360), minutes=rng.randint(0, 1440))
+        invitation_id = ids.take(Invitation)
+        answered = sent + datetime.timedelta(hours=rng.randint(1, 96)) if rng.random() < 0.67 else None
+        batch_invitations.append(
+            {
+                "id": invitation_id,
+                "survey_id": survey.pk,
+                "customer_id": customer_id,
+                "contact_id": contact_id,
+                "occasion_key": f"{BENCH_OCCASION}:{contact_id}",
+                "token": secrets.token_urlsafe(24),
+                "created_at": sent,
+                "expires_at": sent + datetime.timedelta(days=survey.valid_days),
+                "answered_at": answered,
+                "opened_at": answered,
+            }
+        )
+        if answered is not None:
+            if survey.kind == Survey.Kind.NPS:
+                score = rng.choices(range(11), [1, 1, 1, 1, 2, 2, 4, 8, 12, 14, 10])[0]
+            else:
+                score = rng.choices(range(1, 6), [1, 2, 3, 8, 9])[0]
+            category = Response.categorize(survey.kind, score)
+            batch_responses.append(
+                {
+                    "id": ids.take(Response),
+                    "invitation_id": invitation_id,
+                    "customer_id": customer_id,
+                    "survey_id": survey.pk,
+                    "kind": survey.kind,
+                    "score": score,
+                    "category": category,
+                    "comment": rng.choice(COMMENTS[category]),
+                    "created_at": answered,
+                }
+            )
+        if len(batch_invitations) >= BENCH_BATCH:
+            written += _bench_write(writer, ids, batch_invitations, batch_responses)
+            batch_invitations, batch_responses = [], []
+    written += _bench_write(writer, ids, batch_invitations, batch_responses)
+    _latest_scores(customers_from)
+    say(f"  survey history: {written:,} invitations, {Response.objects.count():,} answers in all")
+    return written
+
+
+def _bench_write(writer, ids, invitations, responses):
+    with transaction.atomic():
+        writer.write(Invitation, invitations)
+        writer.write(Response, responses)
+        ids.sync_sequences()
+    return len(invitations)
+
+
+def _latest_scores(customers_from):
+    """Each bench customer's latest answer on the customer, as ``answers.py`` keeps it."""
+    latest = Response.objects.filter(customer=OuterRef("pk")).order_by("-created_at", "-pk")
+    Customer.objects.filter(pk__gte=customers_from, survey_responses__isnull=False).distinct().update(
+        last_survey_score=Subquery(latest.values("score")[:1]),
+        last_survey_kind=Subquery(latest.values("kind")[:1]),
+        last_survey_at=Subquery(latest.values("created_at")[:1]),
     )
