@@ -13,7 +13,6 @@ records nothing.
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
@@ -27,7 +26,7 @@ from touchpoints.messaging.wording import (
     sender_name,
     subject_line,
 )
-from touchpoints.models import EmailSignature, Program
+from touchpoints.models import Program
 
 from . import defaults
 from .models import Survey
@@ -48,24 +47,6 @@ def survey_programs():
         if key not in found:
             found[key] = Program.objects.get_or_create(key=key, defaults=initial)[0]
     return found
-
-
-class People:
-    """Owners and their signatures, read once per batch (there are few of them)."""
-
-    def __init__(self):
-        self.cache = {}
-
-    def get(self, user_id):
-        if user_id not in self.cache:
-            user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-            signature = ""
-            if user is not None:
-                signature = (
-                    EmailSignature.objects.filter(user=user).values_list("text", flat=True).first() or ""
-                )
-            self.cache[user_id] = (user, signature)
-        return self.cache[user_id]
 
 
 class SurveyEmail:

@@ -34,9 +34,12 @@ from django.utils import timezone
 from customers.models import Contact
 from customers.selectors import customer_search
 from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+
+# Owners and their signatures, read once per batch: the program scans' own cache.
+from touchpoints.messaging.scans import _People as People
 from touchpoints.models import OutboxMessage, Program
 
-from .email import People, SurveyEmail, survey_programs
+from .email import SurveyEmail, survey_programs
 from .models import Invitation
 
 CHUNK_SIZE = 2000

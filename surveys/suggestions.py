@@ -15,7 +15,10 @@ from django.utils import timezone
 
 from touchpoints.messaging.ledger import outbox_enqueue
 
-from .email import People, suggestion_done_email, survey_programs
+# Owners and their signatures, read once per batch: the program scans' own cache.
+from touchpoints.messaging.scans import _People as People
+
+from .email import suggestion_done_email, survey_programs
 from .models import Response, Suggestion
 
 # The moves a manager may make; done and declined may be reopened as planned, a merged one not.

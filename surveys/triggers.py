@@ -32,10 +32,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+
+# Owners and their signatures, read once per batch: the program scans' own cache.
+from touchpoints.messaging.scans import _People as People
 from touchpoints.models import Complaint, OutboxMessage
 
 from .campaigns import campaign_send, campaigns_due, campaigns_resume_stuck
-from .email import People, SurveyEmail, survey_programs
+from .email import SurveyEmail, survey_programs
 from .invitations import contacts_planned, invitations_write, occasion_key
 from .models import Campaign, Invitation
 
