@@ -106,7 +106,8 @@ class CampaignForm(forms.Form):
 
     WHEN = [("now", "Send now"), ("later", "Send at a set time")]
 
-    survey = forms.ModelChoiceField(queryset=Survey.objects.filter(is_active=True), empty_label=None)
+    survey = forms.ModelChoiceField(queryset=Survey.objects.filter(is_active=True).order_by("-kind", "name"),
+                                    empty_label=None)
     name = forms.CharField(
         max_length=200,
         required=False,
@@ -170,8 +171,8 @@ class TriggerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["survey"].queryset = Survey.objects.filter(is_active=True)
-        self.fields["survey"].empty_label = None
+        self.fields["survey"].queryset = Survey.objects.filter(is_active=True).order_by("-kind", "name")
+        self.fields["survey"].empty_label = None  # NPS surveys first: the usual choice
         self.fields["on"].initial = self.instance.status == Campaign.Status.ON
         self.fields["trigger_days"].label = (
             "Every (months)" if self.instance.trigger == Campaign.Trigger.PERIODIC else "After (days)"

@@ -58,6 +58,8 @@ THEMES = {
     "expensive": "Pricing",
 }
 OPEN_INVITATIONS = 5
+# Unhappy customers who answered this week: their recovery tasks are on Today.
+FRESH_DETRACTORS = 4
 
 
 def demo_surveys_ensure():
@@ -78,23 +80,21 @@ def demo_surveys_seed(*, surveys, manager, rng, now):
         .order_by("pk")
     )
     for index, invitation in enumerate(invitations):
-        sent = now - datetime.timedelta(
-            days=rng.randint(1, 14) if index < OPEN_INVITATIONS else rng.randint(20, 360)
-        )
+        fresh = index < OPEN_INVITATIONS + FRESH_DETRACTORS
+        sent = now - datetime.timedelta(days=rng.randint(1, 4) if fresh else rng.randint(20, 360))
         _backdate(invitation, sent)
-        if index < OPEN_INVITATIONS or rng.random() > 0.75:
+        if index < OPEN_INVITATIONS or (not fresh and rng.random() > 0.75):
             continue
-        at_risk = invitation.customer.status == Customer.Status.INACTIVE
+        at_risk = fresh or invitation.customer.status == Customer.Status.INACTIVE
         if invitation.survey.kind == Survey.Kind.NPS:
             weights = [1, 1, 1, 2, 2, 3, 4, 8, 10, 10, 8] if at_risk else [0, 0, 1, 1, 1, 2, 3, 7, 12, 14, 12]
-            score = rng.choices(range(11), weights)[0]
+            score = rng.choice([2, 4, 5]) if fresh else rng.choices(range(11), weights)[0]
         else:
-            score = rng.choices(range(1, 6), [2, 3, 4, 6, 5] if at_risk else [1, 1, 3, 8, 10])[0]
+            score = rng.choice([1, 2]) if fresh else rng.choices(range(1, 6), [1, 1, 3, 8, 10])[0]
         category = Response.categorize(invitation.survey.kind, score)
-        answered = sent + datetime.timedelta(hours=rng.randint(1, 96))
-        response_record(
-            invitation=invitation, score=score, comment=rng.choice(COMMENTS[category]), now=answered
-        )
+        answered = min(now, sent + datetime.timedelta(hours=rng.randint(1, 96)))
+        comment = rng.choice([c for c in COMMENTS[category] if c] if fresh else COMMENTS[category])
+        response_record(invitation=invitation, score=score, comment=comment, now=answered)
     _triage(manager)
     _close_old_tasks(now)
     return len(invitations)
