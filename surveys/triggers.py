@@ -99,7 +99,10 @@ def triggers_run(*, now=None, report=None, dry_run=False):
     """Every switched-on trigger's invitations for now."""
     now = now or timezone.now()
     report = report or SurveyScanReport()
-    audience = survey_programs()["survey"].audience
+    program = survey_programs()["survey"]
+    if not program.enabled:
+        return report  # an admin switched automated survey invitations off (campaigns still send)
+    audience = program.audience
     for campaign in (
         Campaign.objects.exclude(trigger="").filter(status=Campaign.Status.ON).select_related("survey")
     ):
