@@ -140,16 +140,25 @@ def customer_referrals(*, user, customer, limit=10):
 
 def top_referrers(*, user):
     """
-    Rows of ``{"referred_by": pk, "referral_count": n, "referral_value": v}``: the customers
+    Rows of ``{"referred_by": pk, "referral_count": n, "referral_value": v, "credited_count": c}``
+    (``c`` of them recorded after the referrer was asked for a referral): the customers
     ``user`` sees, ranked by how many customers (that ``user`` sees) they referred, then by the
     value those brought. Grouped in the database over the referred customers only, so it reads the
     referrals, never every customer; the page loads the referrers themselves for its rows.
     """
     visible = Customer.objects.visible_to(user)
+    # A referral is credited to a referral ask (a follow-up the surveys open for a promoter) when
+    # the referred customer was recorded after the referrer was asked. The follow-ups are read
+    # through their relation's name: this app imports nothing from the apps above it.
+    asked = Customer.objects.filter(
+        pk=OuterRef("referred_by"), follow_ups__kind="referral_ask",
+        follow_ups__created_at__lte=OuterRef("created_at"),
+    )
     return (
         visible.filter(referred_by__in=visible.current().values("pk"))
         .order_by()
         .values("referred_by")
-        .annotate(referral_count=Count("pk"), referral_value=Sum("lifetime_value", default=0))
+        .annotate(referral_count=Count("pk"), referral_value=Sum("lifetime_value", default=0),
+                  credited_count=Count("pk", filter=Q(Exists(asked))))
         .order_by("-referral_count", "-referral_value", "referred_by")
     )

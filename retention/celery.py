@@ -29,6 +29,15 @@ app.conf.beat_schedule = {
         "task": "touchpoints.tasks.thank_you_scan",
         "schedule": crontab(minute="*/10"),
     },
+    # Surveys: the standing triggers and the reminders hourly; campaigns set for a time, each minute.
+    "survey-scan": {
+        "task": "surveys.tasks.survey_scan",
+        "schedule": crontab(minute=9),
+    },
+    "survey-campaigns-due": {
+        "task": "surveys.tasks.send_due_campaigns",
+        "schedule": 60.0,
+    },
     "outbox-sweep": {
         "task": "touchpoints.tasks.sweep_outbox",
         "schedule": 120.0,

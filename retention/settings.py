@@ -7,6 +7,7 @@ must provide the settings listed in ``REQUIRED_IN_PRODUCTION``; a missing one st
 start with a message naming it.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -237,6 +238,28 @@ CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 10
 # Confirmed imports of more rows than this run on a worker instead of inside the web request.
 CUSTOMER_IMPORT_INLINE_ROWS = env.int("CUSTOMER_IMPORT_INLINE_ROWS", default=2000)
 IMPORTS_DIR = VAR_DIR / "imports"
+
+# The cache: shared by every process, for the public pages' rate limits. Redis from CACHE_URL, or
+# the broker's Redis; otherwise files under VAR_DIR/cache, shared by the processes of one machine.
+CACHE_URL = env.str(
+    "CACHE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else ""
+)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "retention", "TIMEOUT": 300}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": 300}}
+
+# Surveys: a contact is never surveyed twice within this many days, across campaigns and triggers.
+SURVEY_FATIGUE_DAYS = env.int("SURVEY_FATIGUE_DAYS", default=90)
+# The public survey and unsubscribe pages answer at most this many requests a minute per client.
+PUBLIC_RATE_LIMIT_PER_MINUTE = env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=120)
+# The installation's name and colour on the public survey pages (a #rrggbb colour).
+SITE_NAME = env.str("SITE_NAME", default="")
+BRAND_COLOR = env.str("BRAND_COLOR", default="#0b5ed7")
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", BRAND_COLOR):
+    raise ImproperlyConfigured(f"BRAND_COLOR must be a colour such as #0b5ed7, not {BRAND_COLOR!r}.")
 
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)

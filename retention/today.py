@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from customers.dates import day_order, next_occurrence, within_q
 from customers.models import Contact, Customer, KeyDate, filter_visible, in_program_q
+from surveys.selectors import recoveries
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 from touchpoints.selectors import (
     complaint_urgency,
@@ -44,10 +45,11 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     complaints = complaints_open(viewer=viewer, user=subject, limit=size)
     follow_ups = (
         FollowUp.objects.visible_to(viewer).open().filter(assignee=subject)
-        # Check-ins due have their own list, with their own actions.
-        .exclude(kind=FollowUp.Kind.CHECKIN)
+        # Check-ins due and recoveries have their own lists, with their own actions.
+        .exclude(kind__in=[FollowUp.Kind.CHECKIN, FollowUp.Kind.RECOVERY])
         .select_related("customer").order_by("due_on", "pk")[:size]
     )
+    own_recoveries, flagged_recoveries = recoveries(viewer=viewer, assignee=subject, limit=size)
     recent = (
         Touchpoint.objects.visible_to(viewer).filter(author=subject)
         .select_related("customer").order_by("-happened_at", "-pk")[:10]
@@ -55,6 +57,9 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     return {
         "local_today": local_today,
         "now": now,
+        # Unhappy customers first: the owner's recovery tasks, and the team's for their manager.
+        "recoveries": own_recoveries,
+        "recoveries_flagged": flagged_recoveries,
         "complaints": [(c, complaint_urgency(c, now)) for c in complaints],
         "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
         "promises": promises_due(viewer=viewer, owner=subject, today=local_today, limit=size),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,6 +7,10 @@ from customers import views as customer_views
 from touchpoints.urls import root_urlpatterns as touchpoint_pages
 
 from . import views
+from .ratelimit import rate_limited
+
+# The public pages reached from an email are rate-limited per client (the survey's in its own URLs).
+public_rate_limited = rate_limited("public", limit=lambda: settings.PUBLIC_RATE_LIMIT_PER_MINUTE)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,7 +29,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("touchpoints/", include("touchpoints.urls")),
     path("", include(touchpoint_pages)),
-    path("u/<str:token>/", customer_views.unsubscribe, name="unsubscribe"),
+    path("u/<str:token>/", public_rate_limited(customer_views.unsubscribe), name="unsubscribe"),
     path("", include("surveys.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,6 +25,7 @@ from customers.access import (
 from customers.models import Customer, Team
 from customers.selectors import customer_referrals, status_history
 from customers.value import lifetime_value
+from surveys.selectors import CUSTOMER_TIMELINE
 from touchpoints.forms import TouchpointForm
 from touchpoints.selectors import (
     PROMISE_RATE_DAYS,
@@ -52,7 +53,8 @@ def customer_detail(request, pk):
     )
     contacts = list(customer.contacts.all())
     timeline = timeline_page(
-        customer=customer, before=request.GET.get("before", ""), kind=request.GET.get("kind", "")
+        customer=customer, before=request.GET.get("before", ""), kind=request.GET.get("kind", ""),
+        sources=CUSTOMER_TIMELINE,
     )
     context = {
         "customer": customer,
@@ -64,7 +66,7 @@ def customer_detail(request, pk):
         "changes": customer.changes.select_related("user")[:10],
         "timeline": timeline,
         "timeline_kind": timeline.kind,
-        "timeline_kinds": timeline_filters(),
+        "timeline_kinds": timeline_filters(CUSTOMER_TIMELINE),
     }
     if request.htmx and request.GET.get("fragment") == "timeline":
         return render(request, "touchpoints/_timeline.html", context)

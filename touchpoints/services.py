@@ -35,12 +35,16 @@ from .models import (
 
 @transaction.atomic
 def touchpoint_log(*, customer, user, kind, summary, happened_at=None, contacts=(), promise=None,
-                   **fields):
+                   follow_up=None, **fields):
     """
     Record a touchpoint; a contact resets the customer's check-in clock in the same transaction.
 
     ``promise`` (optional): ``{"description", "due_on", "contact"}`` of a promise made during it.
+    ``follow_up`` (optional): an open follow-up of this customer the touchpoint was logged
+    against (a recovery call, a referral ask); it is closed as done, with this touchpoint.
     """
+    if follow_up is not None and follow_up.customer_id != customer.pk:
+        raise ValidationError("The follow-up belongs to another customer.")
     touchpoint = Touchpoint(
         customer=customer, author=user if user and user.is_authenticated else None, kind=kind,
         summary=summary, happened_at=happened_at or timezone.now(), **fields,
@@ -53,6 +57,11 @@ def touchpoint_log(*, customer, user, kind, summary, happened_at=None, contacts=
         customer_record_contact(customer=customer, at=touchpoint.happened_at)
         FollowUp.objects.open().filter(customer=customer, kind=FollowUp.Kind.CHECKIN).update(
             status=FollowUp.Status.DONE, closed_at=timezone.now(), closed_by=touchpoint.author
+        )
+    if follow_up is not None:
+        FollowUp.objects.filter(pk=follow_up.pk, status=FollowUp.Status.OPEN).update(
+            status=FollowUp.Status.DONE, closed_at=timezone.now(), closed_by=touchpoint.author,
+            closed_with=touchpoint,
         )
     if promise:
         promise_create(customer=customer, user=user, touchpoint=touchpoint, **promise)

@@ -31,6 +31,7 @@ from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
 from .book import TAGS
 from .derived import denormalise
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
+from .surveys import bench_surveys_seed
 from .vacuum import analyze, compact_customers
 from .writers import IdAllocator, row_writer
 
@@ -108,6 +109,9 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     opened = checkins_open()
     analyze([FollowUp])
     say(f"  check-in follow-ups opened by the scan: {opened:,} ({time.monotonic() - step:.1f} s)")
+    step = time.monotonic()
+    bench_surveys_seed(seed=seed, customers_from=first_id, say=say)
+    say(f"  surveys: {time.monotonic() - step:.1f} s")
     seeded.counts = writer.counts
     seeded.seconds = time.monotonic() - started
     return seeded

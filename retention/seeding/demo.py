@@ -1,7 +1,7 @@
 """
 The demo book: 300 customers with contacts, 18 months of touchpoints, purchases, key dates,
-tasks, an NPS survey with a year of answers, promises, complaints, and the check-in follow-ups
-the real daily scan opens for the customers that are due.
+tasks, NPS and CSAT campaigns with a year of answers and suggestions, promises, complaints,
+and the check-in follow-ups the real daily scan opens for the customers that are due.
 
 The rows are built in memory from one seeded generator (and Faker, seeded the same), so every run
 produces the same customers, and written with a few bulk inserts; the fields the services keep up
@@ -24,8 +24,6 @@ from faker import Faker
 from customers.checkin import default_cadence_max
 from customers.models import Contact, Customer, KeyDate, Purchase
 from customers.services import tags_get_or_create
-from surveys.models import Invitation, Response, Survey
-from surveys.services import invitation_create, response_record
 from touchpoints.checkins import checkins_open
 from touchpoints.models import FollowUp, Promise, Touchpoint
 from touchpoints.services import (
@@ -40,16 +38,12 @@ from touchpoints.services import (
 from . import book
 from .derived import denormalise
 from .people import DEMO_TEAMS, demo_teams_ensure, demo_users_ensure
+from .surveys import demo_surveys_ensure, demo_surveys_seed
 
 SEED = 20240917
 EXTERNAL_ID_PREFIX = "DEMO-"
 CUSTOMER_COUNT = 300
 
-# The surveys a demo offers, by the names scripts and the docs use: (name, kind, question).
-SURVEYS = [
-    ("NPS", Survey.Kind.NPS, "How likely are you to recommend us to a friend or colleague?"),
-    ("CSAT", Survey.Kind.CSAT, "How satisfied are you with our service?"),
-]
 KIND_WEIGHTS = [
     (Touchpoint.Kind.CALL, 0.40), (Touchpoint.Kind.EMAIL, 0.25),
     (Touchpoint.Kind.MEETING, 0.13), (Touchpoint.Kind.VISIT, 0.05),
@@ -65,28 +59,11 @@ PROMISES = ["Send the revised quote", "Arrange a demo of the new reporting modul
 COMPLAINTS = ["Invoice sent to the wrong address", "Delivery arrived two days late",
               "Support did not call back as promised", "Login problems after the update",
               "Report export shows wrong totals"]
-SURVEY_COMMENTS = {
-    Response.Category.PROMOTER: ["Great support, always quick to help.",
-                                 "The account team really knows our business.", ""],
-    Response.Category.PASSIVE: ["Good product, but the reporting could be better.",
-                                "Fine overall; onboarding took longer than expected.", ""],
-    Response.Category.DETRACTOR: ["Two invoices were wrong this quarter.",
-                                  "Support took a week to answer our last ticket.",
-                                  "Too expensive for what we use."],
-}
 IN_PROGRAM = (Customer.Status.ACTIVE, Customer.Status.INACTIVE)
 
 
 def demo_customers():
     return Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
-
-
-def demo_surveys_ensure():
-    """The demo's surveys by name, created when missing (an admin's edits are kept)."""
-    return {
-        name: Survey.objects.get_or_create(name=name, defaults={"kind": kind, "question": question})[0]
-        for name, kind, question in SURVEYS
-    }
 
 
 @transaction.atomic
@@ -334,42 +311,9 @@ class DemoBook:
         return tasks
 
     def _survey(self, customers):
-        """
-        NPS invitations over the past year, most answered, and a few still open.
-
-        Invitations and answers go through the services; their dates are then moved back so the
-        NPS trend has a history.
-        """
-        rng = self.rng
-        survey = self.surveys["NPS"]
-        candidates = [c for c in customers
-                      if c.status in IN_PROGRAM and c.demo_contacts[0].unsubscribed_at is None]
-        chosen = rng.sample(candidates, min(90, len(candidates)))
-        invitations, responses = [], []
-        for index, customer in enumerate(chosen):
-            invitation = invitation_create(survey=survey, customer=customer,
-                                           contact=customer.demo_contacts[0])
-            if index < 5:  # still open: sent in the last fortnight
-                sent = self.now - datetime.timedelta(days=rng.randint(1, 14))
-            else:
-                sent = self.now - datetime.timedelta(days=rng.randint(20, 360))
-            if index >= 5 and rng.random() < 0.8:
-                at_risk = customer.status == Customer.Status.INACTIVE
-                score = rng.choices(range(11), [1, 1, 1, 2, 2, 3, 4, 8, 10, 10, 8] if at_risk
-                                    else [0, 0, 1, 1, 1, 2, 3, 7, 12, 14, 12])[0]
-                category = Response.categorize(survey.kind, score)
-                response = response_record(
-                    invitation=invitation, score=score,
-                    comment=rng.choice(SURVEY_COMMENTS[category]))
-                response.created_at = invitation.answered_at = (
-                    sent + datetime.timedelta(hours=rng.randint(1, 96)))
-                responses.append(response)
-            invitation.created_at = sent
-            invitation.expires_at = sent + datetime.timedelta(days=survey.valid_days)
-            invitations.append(invitation)
-        Invitation.objects.bulk_update(invitations, ["created_at", "expires_at", "answered_at"])
-        Response.objects.bulk_update(responses, ["created_at"])
-        return len(invitations)
+        """The surveys' campaigns, answers and suggestions (``surveys.py``), as a manager sends them."""
+        return demo_surveys_seed(surveys=self.surveys, manager=self.users["manager1"], rng=self.rng,
+                                 now=self.now)
 
     # Promises, complaints and meeting notes --------------------------------------------------
 

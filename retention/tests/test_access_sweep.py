@@ -30,6 +30,7 @@ from customers.csv_io.uploads import customer_import_check
 from customers.models import Contact, Customer, KeyDate
 from customers.services import contact_save, customer_create, key_date_save, purchase_add
 from customers.tests.factories import UserFactory
+from surveys.campaigns import campaign_create
 from surveys.services import invitation_create, response_record
 from surveys.tests.factories import SurveyFactory
 from touchpoints.messaging.ledger import outbox_enqueue
@@ -81,7 +82,11 @@ def book(settings, tmp_path, alice, bob, maria, north):
     resolved = complaint_open(customer=customer, user=alice, summary="Rude driver", severity="low")
     complaint_acknowledge(complaint=resolved, user=alice)
     complaint_resolve(complaint=resolved, user=alice, resolution_notes="Apologised")
-    invitation = invitation_create(survey=SurveyFactory(), customer=customer, contact=contact)
+    survey = SurveyFactory()
+    campaign = campaign_create(user=maria, survey=survey, name="North's spring survey",
+                               filters={"team": str(north.pk)})
+    invitation = invitation_create(survey=survey, customer=customer, contact=contact, campaign=campaign)
+    response = response_record(invitation=invitation, score=6, comment="Could be faster")
     upload = SimpleUploadedFile("book.csv", b"name,owner\nSouthbound,alice\n", content_type="text/csv")
     objects = {
         "customer": customer, "referred": referred, "contact": contact, "call": call,
@@ -93,8 +98,8 @@ def book(settings, tmp_path, alice, bob, maria, north):
         "key date": key_date_save(key_date=KeyDate(customer=customer, name="Founding day",
                                                    date=datetime.date(1999, 6, 1))),
         "purchase": purchase_add(customer=customer, user=alice, date=now.date(), amount=Decimal("120.00")),
-        "invitation": invitation,
-        "response": response_record(invitation=invitation, score=6, comment="Could be faster"),
+        "invitation": invitation, "campaign": campaign, "response": response,
+        "suggestion": response.suggestion,
         "import": customer_import_check(user=alice, upload=upload),
     }
     assert all(obj.pk for obj in objects.values())

@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Purchase, Team
-from surveys.models import Invitation, Response, Survey
-from touchpoints.models import FollowUp, Touchpoint
+from surveys.models import Campaign, Invitation, Response, Suggestion, Survey
+from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 
 DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
 
@@ -56,7 +56,12 @@ def test_it_creates_demo_users_who_can_log_in_and_a_book_of_customers(settings):
     assert Invitation.objects.filter(answered_at__isnull=True,
                                      expires_at__gt=timezone.now()).exists()
     assert dict(Survey.objects.values_list("name", "kind")) == {"NPS": "nps", "CSAT": "csat"}
-    assert not Response.objects.exclude(invitation__survey__name="NPS").exists()
+    # Campaigns sent through the outbox, answered with comments that became suggestions.
+    assert set(Response.objects.values_list("invitation__survey__name", flat=True)) == {"NPS", "CSAT"}
+    assert Campaign.objects.filter(status="sent").count() == 2
+    assert OutboxMessage.objects.filter(program="survey").count() == Invitation.objects.count()
+    assert Suggestion.objects.filter(status="done").exists()
+    assert Suggestion.objects.filter(status="new").exists()
     # Every customer's owner works in the customer's team.
     assert not Customer.objects.exclude(owner__teams=F("team")).exists()
 

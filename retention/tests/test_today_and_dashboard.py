@@ -92,9 +92,10 @@ def test_today_query_count_does_not_grow(client, alice, north, django_assert_max
         ContactFactory(customer=customer, birthday_month=3, birthday_day=11)
         FollowUpFactory(customer=customer, assignee=alice)
     client.force_login(alice)
-    # One query per list (complaints, check-ins, promises, meetings, follow-ups, birthdays,
-    # anniversaries, key dates, new customers, recent touches, the promise rate), plus the session.
-    with django_assert_max_num_queries(16):
+    # One query per list (recoveries, complaints, check-ins, promises, meetings, follow-ups,
+    # birthdays, anniversaries, key dates, new customers, recent touches, the promise rate), plus
+    # the session.
+    with django_assert_max_num_queries(17):
         client.get("/today/")
 
 

@@ -41,6 +41,10 @@ TUNABLE = {
     "post_purchase": ["enabled", "audience", "send_hour", "days", "subject", "body"],
     "card_reminder": ["enabled", "days"],
     "meeting_notes": ["subject"],
+    # The surveys app's programs (their defaults: surveys/defaults.py).
+    "survey": ["enabled", "audience", "subject", "body"],
+    "survey_reminder": ["enabled", "subject", "body"],
+    "suggestion_done": ["enabled", "subject", "body"],
 }
 PLACEHOLDERS = [
     ("contact.first_name", "the contact's first name (also contact.name)"),
@@ -50,6 +54,8 @@ PLACEHOLDERS = [
     ("years", "years as a customer (anniversary)"),
     ("occasion", "the key date's name (key date greeting)"),
     ("purchase.description", "what was bought (also purchase.date, purchase.amount)"),
+    ("survey.question", "the survey's question (survey invitation and reminder; the scale follows)"),
+    ("suggestion.text", "what the customer suggested (also suggestion.note: what we did)"),
 ]
 
 

@@ -36,7 +36,8 @@ def test_the_data_migration_installs_the_default_wording():
     }
 
     assert installed == defaults.PROGRAMS
-    assert {program.key: as_fields(program) for program in Program.objects.all()} == defaults.PROGRAMS
+    programs = Program.objects.filter(key__in=list(defaults.PROGRAMS))  # the surveys app adds its own
+    assert {program.key: as_fields(program) for program in programs} == defaults.PROGRAMS
 
 
 def test_html_part_escapes_what_customers_typed(north, alice):

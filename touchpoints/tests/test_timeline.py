@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
+from surveys.selectors import CUSTOMER_TIMELINE
 from touchpoints.messaging.ledger import outbox_enqueue
 from touchpoints.models import Touchpoint
-from touchpoints.selectors import TIMELINE_PAGE_SIZE, TIMELINE_SOURCES, timeline_page
+from touchpoints.selectors import TIMELINE_PAGE_SIZE, timeline_page
 from touchpoints.services import complaint_open, promise_create
 from touchpoints.tests.factories import ComplaintFactory, PromiseFactory, TouchpointFactory
 
@@ -181,7 +182,7 @@ def test_the_timeline_fragment_reads_a_bounded_number_of_rows_deep_in_the_histor
     # One query per source, however deep the page, each asking for one page and one row more.
     per_source = [q["sql"] for q in captured.captured_queries
                   if "ORDER BY" in q["sql"] and "LIMIT 26" in q["sql"]]
-    assert len(per_source) == len(TIMELINE_SOURCES)
+    assert len(per_source) == len(CUSTOMER_TIMELINE)  # the customer page adds the survey answers
     assert not any("OFFSET" in q["sql"] for q in captured.captured_queries)
 
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.csv_io.uploads import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
+from surveys.triggers import survey_scan
 from touchpoints.checkins import checkin_due_batches, checkins_open
 from touchpoints.messaging.scans import programs_scan, thank_you_scan
 
@@ -54,6 +55,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{program}: {detail}; nothing was changed.")
             else:
                 self.stdout.write(self.style.SUCCESS(f"{program}: {detail}."))
+
+        # Surveys: the standing triggers, the reminders and the campaigns that are due.
+        for line in survey_scan(dry_run=dry_run).lines():
+            self.stdout.write(line + ("; nothing was changed." if dry_run else "."))
 
         # Purchases older than 365 days leave each customer's "last 12 months" value.
         revalued = customer_values_recompute_all(today=on_date, dry_run=dry_run)

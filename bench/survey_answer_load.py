@@ -1,0 +1,168 @@
+"""
+Load on the public answer POST: two gunicorn workers serve the app on 127.0.0.1, and this process
+(a second one, with threads) posts one-click answers to unanswered invitations of the bench
+database, each invitation once, for at most ``--requests`` requests or ``--seconds`` seconds.
+
+    python bench/survey_campaign.py                        # invitations to answer
+    python bench/survey_answer_load.py --requests 6000 --concurrency 16
+
+Reports requests per second, the latency percentiles and the status codes, then stops gunicorn.
+It writes answers (and what they set in motion): run it on a bench copy. Traffic goes only to
+127.0.0.1, bounded in count and time. The per-client rate limit is raised for the run (one client
+sends all of it); its counter in the cache is still kept for every request.
+"""
+
+import argparse
+import http.client
+import os
+import queue
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tokens_to_answer(limit):
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
+    import django
+
+    django.setup()
+    from surveys.models import Invitation
+
+    return list(
+        Invitation.objects.filter(answered_at__isnull=True)
+        .order_by("pk")
+        .values_list("token", flat=True)[:limit]
+    )
+
+
+def start_gunicorn(port, workers):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_URL": os.environ.get("EMAIL_URL", "consolemail://"),
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "retention.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def run(port, tokens, concurrency, seconds):
+    work = queue.Queue()
+    for n, token in enumerate(tokens):
+        work.put((token, n % 11))
+    latencies, statuses, lock = [], {}, threading.Lock()
+    secret = secrets.token_hex(16)  # a CSRF secret of our own: cookie and form field agree
+    stop_at = time.monotonic() + seconds
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < stop_at:
+            try:
+                token, score = work.get_nowait()
+            except queue.Empty:
+                break
+            body = urlencode({"csrfmiddlewaretoken": secret, "step": "score", "score": score})
+            started = time.monotonic()
+            connection.request(
+                "POST",
+                f"/s/{token}/",
+                body=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={secret}",
+                },
+            )
+            response = connection.getresponse()
+            response.read()
+            took = time.monotonic() - started
+            with lock:
+                latencies.append(took)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started, sorted(latencies), statuses
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    tokens = tokens_to_answer(args.requests + 200)
+    warmup, tokens = tokens[:200], tokens[200:]
+    port = free_port()
+    server = start_gunicorn(port, args.workers)
+    try:
+        run(port, warmup, 4, 30)
+        print(f"load average before: {os.getloadavg()}")
+        took, latencies, statuses = run(port, tokens, args.concurrency, args.seconds)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    n = len(latencies)
+
+    def pct(p):
+        return latencies[min(n - 1, int(p * n))] * 1000
+
+    print(
+        f"{n} POSTs in {took:.1f} s: {n / took:.0f} requests/s with {args.concurrency} clients on "
+        f"{args.workers} gunicorn workers; p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
+        f"p99 {pct(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms; statuses {statuses}; "
+        f"load average after: {os.getloadavg()}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""
+Recording an answer, and everything an answer sets in motion.
+
+One response per invitation: the first answer creates it, a later one (the comment page, a second
+tab, a changed mind) amends it in place until the invitation expires. The invitation row is locked
+for the transaction, so a double submit or two tabs make one response, never two.
+
+Closing the loop, in the same transaction:
+
+- the customer's latest score (``Customer.last_survey_*``), only if this answer is the latest;
+- a **detractor** (NPS 0–6, CSAT 1–2) opens a recovery task for the owner, due within one
+  business day, keyed ``recovery:<response>``; it closes when a touchpoint is logged against it;
+- a **promoter** (NPS 9–10) opens an "ask for a referral" task, ``referral_ask:<response>``,
+  unless one is already open for the customer; a referral recorded afterwards is credited to it
+  (``customers.selectors.top_referrers``);
+- the free text becomes a **suggestion** for managers to triage (``suggestions.py``);
+- a reminder still waiting in the outbox is suppressed: no reminder after an answer;
+- ``customers.events`` announces ``survey_answer`` on commit; the timeline reads responses
+  directly (``selectors.RESPONSES``).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from customers.events import customer_activity_recorded
+from customers.models import Customer
+from touchpoints.models import FollowUp, OutboxMessage
+
+from .models import Answer, Invitation, Question, Response, Suggestion, Survey
+
+REFERRAL_ASK_DAYS = 7
+
+
+class AnswerRefused(Exception):
+    """An invitation that can no longer be answered; ``reason`` is 'expired'."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invitation_create(*, survey, customer, contact=None, campaign=None, occasion_key=None):
+    """One invitation made by hand (tests, the demo); campaigns and triggers write theirs in bulk."""
+    return Invitation.objects.create(
+        survey=survey,
+        customer=customer,
+        contact=contact,
+        campaign=campaign,
+        occasion_key=occasion_key,
+        expires_at=Invitation.default_expiry(survey),
+    )
+
+
+def invitation_opened(*, invitation, now=None):
+    """The page was opened by a person (its script ran): counted once, for the results' "opened"."""
+    Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+        opened_at=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def response_record(*, invitation, score, comment=None, answers=None, now=None):
+    """
+    Record the answer to ``invitation``, or amend the one recorded. ``comment`` None keeps the
+    comment as it is (a one-click score); ``answers`` is ``{question_id: value}`` of the further
+    questions, None to keep them. Raises ``AnswerRefused`` once the invitation has expired.
+    """
+    now = now or timezone.now()
+    # The invitation's row is locked: of two submits at once, the second waits and amends.
+    expires_at, answered_at, reminded_at = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation.pk)
+        .values_list("expires_at", "answered_at", "reminded_at")
+        .get()
+    )
+    if expires_at <= now:
+        raise AnswerRefused("expired")
+    invitation.answered_at, invitation.reminded_at = answered_at, reminded_at
+    survey = invitation.survey
+    if score not in survey.score_range:
+        raise ValidationError(
+            {"score": f"Choose a score from {survey.score_range[0]} to {survey.score_range[-1]}."}
+        )
+    category = Response.categorize(survey.kind, score)
+    # An unanswered invitation has no response: its answer and answered_at are written together.
+    response = Response.objects.filter(invitation=invitation).first() if answered_at else None
+    if response is None:
+        response = Response.objects.create(
+            invitation=invitation,
+            customer_id=invitation.customer_id,
+            survey=survey,
+            campaign_id=invitation.campaign_id,
+            kind=survey.kind,
+            score=score,
+            category=category,
+            comment=(comment or "").strip(),
+            created_at=now,
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(
+            answered_at=now, opened_at=Coalesce("opened_at", now)
+        )
+        invitation.answered_at = now
+    else:
+        response.score, response.category, response.updated_at = score, category, now
+        fields = ["score", "category", "updated_at"]
+        if comment is not None:
+            response.comment = comment.strip()
+            fields.append("comment")
+        response.save(update_fields=fields)
+    if answers is not None:
+        _answers_save(response, survey, answers)
+    _close_the_loop(response, invitation, now)
+    return response
+
+
+def _answers_save(response, survey, answers):
+    questions = {q.pk: q for q in survey.questions.all()}
+    for question_id, value in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            continue
+        value = str(value).strip()[:2000]
+        if not value:
+            Answer.objects.filter(response=response, question=question).delete()
+            continue
+        if question.kind == Question.Kind.CHOICE and value not in question.choice_list:
+            raise ValidationError({f"q{question.pk}": "Choose one of the options."})
+        Answer.objects.update_or_create(response=response, question=question, defaults={"value": value})
+
+
+def _close_the_loop(response, invitation, now):
+    customer = invitation.customer
+    Customer.objects.filter(pk=customer.pk).filter(
+        Q(last_survey_at__isnull=True) | Q(last_survey_at__lte=response.created_at)
+    ).update(
+        last_survey_score=response.score, last_survey_kind=response.kind, last_survey_at=response.created_at
+    )
+    if response.category == Response.Category.DETRACTOR:
+        recovery_open(response=response, customer=customer)
+    elif response.category == Response.Category.PROMOTER and response.kind == Survey.Kind.NPS:
+        referral_ask_open(response=response, customer=customer)
+    suggestion_from_answer(response=response, now=now)
+    if invitation.reminded_at is not None:
+        OutboxMessage.objects.filter(
+            occasion_key=f"survey_reminder:{invitation.pk}", status=OutboxMessage.Status.PENDING
+        ).update(status=OutboxMessage.Status.SUPPRESSED, last_error="answered before the reminder went out")
+    customer_activity_recorded(customer_id=customer.pk, what="survey_answer")
+
+
+def next_business_day(day):
+    """The next working day after ``day`` (Saturday and Sunday are not)."""
+    day += datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def recovery_open(*, response, customer):
+    """
+    The owner's task to win back an unhappy customer, due within one business day: one per
+    response (its occasion key), written with one INSERT that a second answer finds taken. An
+    amended answer (the comment added after the one-click score) rewrites it while it is open.
+    """
+    label = "NPS" if response.kind == Survey.Kind.NPS else "CSAT"
+    said = f": “{response.comment[:100]}”" if response.comment else ""
+    wording = {
+        "title": f"Call back after a low score, {label} {response.score}{said}"[:200],
+        "notes": response.comment,
+    }
+    key = f"recovery:{response.pk}"
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                occasion_key=key,
+                customer=customer,
+                assignee_id=customer.owner_id,
+                kind=FollowUp.Kind.RECOVERY,
+                due_on=next_business_day(customer.local_today()),
+                **wording,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    if response.updated_at is not None:  # an amendment: the task may say what the first answer said
+        FollowUp.objects.filter(occasion_key=key, status=FollowUp.Status.OPEN).update(**wording)
+
+
+def referral_ask_open(*, response, customer):
+    """A promoter: the owner's task to ask for a referral, unless one is already open."""
+    if FollowUp.objects.open().filter(customer=customer, kind=FollowUp.Kind.REFERRAL_ASK).exists():
+        return None
+    return FollowUp.objects.get_or_create(
+        occasion_key=f"referral_ask:{response.pk}",
+        defaults={
+            "customer": customer,
+            "assignee_id": customer.owner_id,
+            "kind": FollowUp.Kind.REFERRAL_ASK,
+            "title": f"Ask for a referral: a promoter, NPS {response.score}"[:200],
+            "due_on": customer.local_today() + datetime.timedelta(days=REFERRAL_ASK_DAYS),
+        },
+    )[0]
+
+
+def suggestion_from_answer(*, response, now):
+    """
+    The free text as a suggestion: a new one for a first comment; an amended comment rewrites
+    its suggestion while that is still new and only this customer's (else the managers' triage of
+    it stands).
+    """
+    text = response.comment.strip()
+    if not text:
+        return None
+    if response.suggestion_id is None:
+        suggestion = Suggestion.objects.create(text=text, created_at=now)
+        Response.objects.filter(pk=response.pk).update(suggestion=suggestion)
+        response.suggestion = suggestion
+        return suggestion
+    Suggestion.objects.filter(pk=response.suggestion_id, status=Suggestion.Status.NEW).exclude(
+        responses__in=Response.objects.exclude(pk=response.pk)
+    ).update(text=text)
+    return response.suggestion

@@ -1,0 +1,217 @@
+"""
+The survey results, read for the results page, a campaign's page and the CSV export.
+
+Who sees what: admins every answer, managers those of the teams they see, account managers their
+own book's (the customers they own). Every figure is an aggregate in the database, grouped once:
+the page costs the same dozen queries at a hundred answers or a hundred thousand.
+
+The arithmetic: NPS is the share of promoters (9–10) minus the share of detractors (0–6), in
+percent, −100…100 (no answers: no NPS, not 0). CSAT is the share of satisfied answers (4–5).
+"""
+
+import dataclasses
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DateField, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from customers.access import is_manager
+from customers.models import Team, filter_visible
+
+from .models import Campaign, Invitation, Response, Survey
+
+MONTHS = 12
+COMMENTS_SHOWN = 20
+
+
+def nps(promoters, passives, detractors):
+    """% promoters − % detractors, rounded, or None without answers."""
+    total = promoters + passives + detractors
+    if not total:
+        return None
+    return round(100 * (promoters - detractors) / total)
+
+
+def csat(satisfied, total):
+    """% of answers that are satisfied (4–5), or None without answers."""
+    return round(100 * satisfied / total) if total else None
+
+
+def scoped(queryset, user):
+    """``queryset`` (invitations or responses) cut to what ``user`` may read of the results."""
+    queryset = filter_visible(queryset, user)
+    if not is_manager(user):
+        queryset = queryset.filter(customer__owner=user)
+    return queryset
+
+
+@dataclasses.dataclass
+class Tally:
+    """Answers of one kind in one group, by category."""
+
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+
+    FIELDS = {"promoter": "promoters", "passive": "passives", "detractor": "detractors"}
+
+    def add(self, category, n):
+        field = self.FIELDS[category]
+        setattr(self, field, getattr(self, field) + n)
+
+    @property
+    def total(self):
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def nps(self):
+        return nps(self.promoters, self.passives, self.detractors)
+
+    @property
+    def csat(self):
+        return csat(self.promoters, self.total)
+
+    def _share(self, n):
+        return round(100 * n / self.total) if self.total else 0
+
+    @property
+    def promoter_share(self):
+        return self._share(self.promoters)
+
+    @property
+    def passive_share(self):
+        return self._share(self.passives)
+
+    @property
+    def detractor_share(self):
+        return self._share(self.detractors)
+
+
+def survey_results(*, user, campaign=None, today=None):
+    """
+    Everything the results page shows, for ``user``, overall or for one campaign.
+
+    The answers are read once, counted in the database at the finest grain the page needs (kind,
+    score, month, team, owner, campaign: a few thousand groups at most), and every figure is
+    summed from those counts here; the invitations once, counted per campaign. So the page costs
+    the same handful of queries, each one scan, however many answers there are.
+    """
+    today = today or timezone.localdate()
+    invitations = scoped(Invitation.objects.all(), user)
+    responses = scoped(Response.objects.all(), user)
+    if campaign is not None:
+        invitations, responses = invitations.filter(campaign=campaign), responses.filter(campaign=campaign)
+
+    per_campaign = list(
+        invitations.order_by()
+        .values("campaign")
+        .annotate(
+            sent=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        )
+    )
+    funnel = {key: sum(row[key] for row in per_campaign) for key in ("sent", "opened", "answered")}
+    funnel["rate"] = round(100 * funnel["answered"] / funnel["sent"]) if funnel["sent"] else None
+
+    start = (today.replace(day=1) - datetime.timedelta(days=31 * (MONTHS - 1))).replace(day=1)
+    months = _month_starts(start, today)
+    by_kind = {kind: Tally() for kind in Survey.Kind.values}
+    distribution = {
+        kind: dict.fromkeys(range(0, 11) if kind == "nps" else range(1, 6), 0) for kind in Survey.Kind.values
+    }
+    monthly, by_team, by_owner, by_campaign = {}, {}, {}, {}
+    counts = (
+        responses.order_by()
+        .values(month=TruncMonth("created_at", output_field=DateField()))
+        .values("month", "kind", "category", "score", "customer__team", "customer__owner", "campaign")
+        .annotate(n=Count("pk"))
+    )
+    for row in counts:
+        kind, category, n = row["kind"], row["category"], row["n"]
+        by_kind[kind].add(category, n)
+        distribution[kind][row["score"]] += n
+        if row["month"] >= start:
+            monthly.setdefault((row["month"], kind), Tally()).add(category, n)
+        by_team.setdefault((row["customer__team"], kind), Tally()).add(category, n)
+        by_owner.setdefault((row["customer__owner"], kind), Tally()).add(category, n)
+        by_campaign.setdefault((row["campaign"], kind), Tally()).add(category, n)
+
+    teams = dict(Team.objects.filter(pk__in={team for team, _ in by_team}).values_list("pk", "name"))
+    owners = get_user_model().objects.in_bulk([owner for owner, _ in by_owner if owner])
+    return {
+        "funnel": funnel,
+        "by_kind": by_kind,
+        "distribution": distribution,
+        "months": [
+            {"month": m, **{kind: monthly.get((m, kind), Tally()) for kind in Survey.Kind.values}}
+            for m in months
+        ],
+        "groups": [
+            (
+                "By team",
+                sorted(
+                    ((teams.get(t, "—"), tallies) for t, tallies in _groups(by_team)),
+                    key=lambda item: item[0],
+                ),
+            ),
+            ("By account manager", [(owners.get(owner), tallies) for owner, tallies in _groups(by_owner)]),
+        ],
+        "comments": list(
+            responses.exclude(comment="")
+            .select_related("customer", "survey")
+            .order_by("-created_at", "-pk")[:COMMENTS_SHOWN]
+        ),
+        "campaigns": campaign_table(per_campaign, by_campaign) if campaign is None else [],
+    }
+
+
+def _month_starts(start, today):
+    months, month = [], start
+    while month <= today:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _groups(tallies):
+    groups = {}
+    for (group, kind), tally in tallies.items():
+        groups.setdefault(group, {kind: Tally() for kind in Survey.Kind.values})[kind] = tally
+    return sorted(groups.items(), key=lambda item: (item[0] is None, str(item[0])))
+
+
+def campaign_table(per_campaign, tallies, limit=50):
+    """Per campaign (the latest ``limit`` with invitations): sent, answered, rate, NPS or CSAT."""
+    sent = {row["campaign"]: row for row in per_campaign if row["campaign"] is not None}
+    campaigns = (
+        Campaign.objects.filter(pk__in=list(sent)).select_related("survey").order_by("-scheduled_for", "-pk")
+    )
+    rows = []
+    for campaign in campaigns[:limit]:
+        counts = sent[campaign.pk]
+        rows.append(
+            {
+                "campaign": campaign,
+                "sent": counts["sent"],
+                "answered": counts["answered"],
+                "rate": round(100 * counts["answered"] / counts["sent"]) if counts["sent"] else None,
+                "tally": tallies.get((campaign.pk, campaign.survey.kind), Tally()),
+            }
+        )
+    return rows
+
+
+def chart_data(results):
+    """What the charts draw, for ``json_script``: NPS and CSAT by month, the distributions."""
+    return {
+        "months": [row["month"].strftime("%b %Y") for row in results["months"]],
+        "nps": [row["nps"].nps for row in results["months"]],
+        "csat": [row["csat"].csat for row in results["months"]],
+        "distribution": {
+            kind: {"labels": [str(s) for s in scores], "counts": list(scores.values())}
+            for kind, scores in results["distribution"].items()
+        },
+    }

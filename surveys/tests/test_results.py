@@ -1,0 +1,80 @@
+"""The results: NPS arithmetic, who sees which answers, and a constant number of queries."""
+
+import pytest
+
+from customers.tests.factories import ContactFactory, CustomerFactory
+from surveys.answers import response_record
+from surveys.results import nps, survey_results
+from surveys.tests.factories import InvitationFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "promoters, passives, detractors, expected",
+    [
+        (0, 0, 0, None),  # no answers: no NPS
+        (0, 5, 0, 0),  # all passive
+        (5, 0, 0, 100),
+        (0, 0, 5, -100),
+        (6, 3, 1, 50),
+        (1, 1, 1, 0),
+        (2, 0, 1, 33),
+    ],
+)
+def test_nps_is_percent_promoters_minus_percent_detractors(promoters, passives, detractors, expected):
+    assert nps(promoters, passives, detractors) == expected
+
+
+def answered(team, owner, scores, survey=None):
+    survey = survey or SurveyFactory()
+    for score in scores:
+        customer = CustomerFactory(team=team, owner=owner)
+        invitation = InvitationFactory(survey=survey, contact=ContactFactory(customer=customer))
+        response_record(invitation=invitation, score=score, comment=f"said {score}")
+
+
+def test_results_from_constructed_answers(north, alice, maria):
+    answered(north, alice, [10, 9, 9, 8, 7, 3])
+    InvitationFactory(contact=ContactFactory(customer=CustomerFactory(team=north, owner=alice)))  # unanswered
+    csat = SurveyFactory(name="CSAT", kind="csat", question="Satisfied?")
+    answered(north, alice, [5, 4, 2, 1], survey=csat)
+    results = survey_results(user=maria)
+    assert results["funnel"] == {"sent": 11, "opened": 10, "answered": 10, "rate": 91}
+    assert results["by_kind"]["nps"].nps == round(100 * (3 - 1) / 6)
+    assert results["by_kind"]["csat"].csat == 50
+    assert results["distribution"]["nps"][9] == 2 and results["distribution"]["csat"][1] == 1
+
+
+def test_an_account_manager_sees_their_own_book_and_a_manager_their_teams(
+    north, south, alice, bob, charlie, maria
+):
+    answered(north, alice, [10])
+    answered(north, bob, [0, 0])
+    answered(south, charlie, [5])
+    assert survey_results(user=alice)["by_kind"]["nps"].total == 1
+    assert survey_results(user=charlie)["by_kind"]["nps"].total == 1
+    assert survey_results(user=maria)["by_kind"]["nps"].total == 4
+
+
+def test_the_results_page_runs_a_constant_number_of_queries(
+    client, north, alice, maria, django_assert_max_num_queries
+):
+    answered(north, alice, [10, 9, 6])
+    client.force_login(maria)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/surveys/")
+    answered(north, alice, list(range(11)) * 3)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/surveys/")
+    assert page.status_code == 200 and "survey-chart-data" in page.content.decode()
+
+
+def test_the_csv_has_one_row_per_answer_and_neutralises_formulas(client, north, alice):
+    answered(north, alice, [9])
+    invitation = InvitationFactory(contact=ContactFactory(customer=CustomerFactory(team=north, owner=alice)))
+    response_record(invitation=invitation, score=1, comment='=HYPERLINK("http://evil")')
+    client.force_login(alice)
+    lines = b"".join(client.get("/surveys/answers.csv").streaming_content).decode().splitlines()
+    assert lines[0].startswith("answered_at,") and len(lines) == 3
+    assert "'=HYPERLINK" in lines[1]
