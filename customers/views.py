@@ -48,7 +48,6 @@ from .services import (
     purchase_delete,
 )
 
-
 HEALTH_CHOICES = [*Customer.HealthBand.choices, ("unknown", "Unknown")]
 
 

@@ -30,6 +30,7 @@ from touchpoints.models import FollowUp, Touchpoint
 from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
 from .book import TAGS
 from .derived import denormalise
+from .health import health_seed
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
 from .vacuum import analyze, compact_customers
 from .writers import IdAllocator, row_writer
@@ -108,6 +109,7 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     opened = checkins_open()
     analyze([FollowUp])
     say(f"  check-in follow-ups opened by the scan: {opened:,} ({time.monotonic() - step:.1f} s)")
+    health_seed(customers=fresh, seed=seed, say=say, surveys=True)
     seeded.counts = writer.counts
     seeded.seconds = time.monotonic() - started
     return seeded
