@@ -10,7 +10,7 @@ from django.db.models import F, OuterRef, Subquery
 
 from customers.models import Customer
 
-from ..health.risk import value_at_risk_expression
+from ..health.risk import CENT, value_at_risk_expression
 from ..models import HealthSnapshot
 from ..pagination import paginate
 
@@ -45,6 +45,8 @@ def at_risk_page(scope, page_param):
 
 def decorate(customer):
     """The row's trend over 30 days and its top reason and next action, from the stored factors."""
+    if getattr(customer, "value_at_risk", None) is not None:
+        customer.value_at_risk = customer.value_at_risk.quantize(CENT)
     before = getattr(customer, "score_before", None)
     score = customer.health_score
     customer.trend = None if before is None or score is None else score - before

@@ -129,7 +129,7 @@ def revenue_retention(base, kept, now):
     """(gross %, net %) from summed ``BookDay`` revenue; None where nothing was bought before."""
     if not base:
         return None, None
-    return round(100 * kept / base, 1), round(100 * now / base, 1)
+    return round(float(100 * kept / base), 1), round(float(100 * now / base), 1)
 
 
 def book_days_prune(*, keep_days=800, today=None):

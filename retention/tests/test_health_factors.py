@@ -7,8 +7,8 @@ import datetime
 
 import pytest
 
-from retention.health.facts import Facts
 from retention.health.factors import assess, band_of, weighted_score
+from retention.health.facts import Facts
 from retention.health.reasons import action_label, reason_text
 from retention.models import HealthWeights
 
@@ -153,7 +153,8 @@ def test_resolved_complaints_of_the_year_cost_a_little():
 
 
 def test_the_complaint_reason_and_action_point_at_the_worst_one():
-    found = factor("complaints", open_complaints=[complaint("low", pk=1), complaint("high", breached=True, pk=2)])
+    found = factor("complaints",
+                   open_complaints=[complaint("low", pk=1), complaint("high", breached=True, pk=2)])
     assert found.action["id"] == 2 and found.action["kind"] == "resolve_complaint"
     assert reason_text(found.reasons[1], TODAY) == (
         "high complaint “Invoice sent twice” open since 9 Mar, past its target")
@@ -257,7 +258,8 @@ def test_the_score_is_the_weighted_average_of_the_known_factors_rounded_half_up(
 
 
 @pytest.mark.parametrize(("score", "band"), [
-    (None, ""), (0, "at_risk"), (39, "at_risk"), (40, "watch"), (69, "watch"), (70, "healthy"), (100, "healthy"),
+    (None, ""), (0, "at_risk"), (39, "at_risk"), (40, "watch"), (69, "watch"), (70, "healthy"),
+    (100, "healthy"),
 ])
 def test_band_thresholds(score, band):
     assert band_of(score, WEIGHTS) == band

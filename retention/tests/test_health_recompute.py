@@ -18,7 +18,7 @@ from customers.services import (
     customer_update,
     purchase_add,
 )
-from retention.health.overrides import override_end, override_set
+from retention.health.overrides import override_set
 from retention.health.recompute import health_recompute, health_scan
 from retention.models import HealthOverride, HealthSnapshot
 from surveys.models import Invitation, Response
