@@ -63,8 +63,8 @@ def rescored(weights):
             continue
         score = _factor_score(key)
         points = points + Coalesce(score * Value(weight), Value(0))
-        total = total + Case(When(**{f"health_factors__factors__{key}__score__isnull": False},
-                                  then=Value(weight)), default=Value(0))
+        # KT reads a JSON null as SQL NULL (``isnull`` on the JSON path would see a value).
+        total = total + Case(When(IsNull(score, False), then=Value(weight)), default=Value(0))
     if isinstance(total, Value):  # every weight 0: nothing is known
         computed = Value(None, output_field=IntegerField())
     else:
