@@ -6,6 +6,7 @@ the history of the last months (the snapshot rows, each holding until the next).
 
 import datetime
 
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from ..models import HealthSnapshot
@@ -17,15 +18,18 @@ TREND_DAYS = 30
 
 
 def score_history(customer, days=HISTORY_DAYS, today=None):
-    """[{date, score, band}] of the last ``days``: the row in force at the start, then each change."""
+    """
+    [{date, score, band}] of the last ``days``: the row in force at their start (dated then), and
+    each change since. One query.
+    """
     today = today or timezone.localdate()
     start = today - datetime.timedelta(days=days)
-    rows = list(HealthSnapshot.objects.filter(customer=customer, date__gt=start)
+    snapshots = HealthSnapshot.objects.filter(customer=customer)
+    in_force = snapshots.filter(date__lte=start).order_by("-date").values("date")[:1]
+    rows = list(snapshots.filter(Q(date__gt=start) | Q(date=Subquery(in_force)))
                 .order_by("date").values("date", "score", "band"))
-    before = (HealthSnapshot.objects.filter(customer=customer, date__lte=start).order_by("-date")
-              .values("date", "score", "band").first())
-    if before is not None:
-        rows.insert(0, {**before, "date": start})
+    if rows and rows[0]["date"] < start:
+        rows[0]["date"] = start
     return rows
 
 
