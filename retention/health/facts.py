@@ -126,13 +126,24 @@ def facts_for(customer_ids, *, now=None):
     ids = [pk for pk, customer in facts.items() if customer.in_program]
     if not ids:
         return facts
-    _read_surveys(facts, ids, now)
-    _read_complaints(facts, ids, now)
-    _read_promises(facts, ids, today)
-    _read_purchases(facts, ids, today)
-    _read_engagement(facts, ids, now)
-    _read_overrides(facts, ids, today)
+    # Each source is read for the range of the batch's ids (an index range, and a short statement
+    # however many ids); the rows of customers in the range but not in the batch are left aside.
+    batch, span = {pk: facts[pk] for pk in ids}, (min(ids), max(ids))
+    _read_surveys(batch, span, now)
+    _read_complaints(batch, span, now)
+    _read_promises(batch, span, today)
+    _read_purchases(batch, span, today)
+    _read_engagement(batch, span, now)
+    _read_overrides(batch, span, today)
     return facts
+
+
+def _each(batch, rows):
+    """(facts, row) for each of ``rows`` whose customer is in ``batch``: the range holds others."""
+    for row in rows:
+        customer = batch.get(row["customer_id"])
+        if customer is not None:
+            yield customer, row
 
 
 def _zone(name):
@@ -151,67 +162,66 @@ def _last_survey(row):
     return {"score": score, "kind": row["last_survey_kind"] or "nps", "at": at, "comment": ""}
 
 
-def _read_surveys(facts, ids, now):
+def _read_surveys(batch, span, now):
     answers = (
-        Response.objects.filter(customer_id__in=ids,
+        Response.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
                                 created_at__gte=now - datetime.timedelta(days=SURVEY_DAYS))
         .order_by("-created_at", "-pk")
         .values("customer_id", "score", "comment", "created_at", kind=F("invitation__survey__kind"))
     )
-    for answer in answers:
-        facts[answer["customer_id"]].responses.append({
+    for customer, answer in _each(batch, answers):
+        customer.responses.append({
             "score": answer["score"], "kind": answer["kind"], "at": answer["created_at"],
             "comment": answer["comment"],
         })
 
 
-def _read_complaints(facts, ids, now):
+def _read_complaints(batch, span, now):
     unresolved = [Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED]
-    for complaint in (
-        Complaint.objects.filter(customer_id__in=ids, status__in=unresolved)
+    for customer, complaint in _each(batch, (
+        Complaint.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1], status__in=unresolved)
         .order_by("opened_at", "pk")
         .values("pk", "customer_id", "summary", "severity", "status", "opened_at",
                 "first_response_due_at", "resolution_due_at")
-    ):
-        facts[complaint["customer_id"]].open_complaints.append(complaint)
-    for row in (
-        Complaint.objects.filter(customer_id__in=ids)
+    )):
+        customer.open_complaints.append(complaint)
+    for customer, row in _each(batch, (
+        Complaint.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1])
         .exclude(status__in=unresolved)
         .filter(opened_at__gte=now - datetime.timedelta(days=COMPLAINT_DAYS))
         .order_by().values("customer_id").annotate(n=Count("pk"))
-    ):
-        facts[row["customer_id"]].resolved_complaints = row["n"]
+    )):
+        customer.resolved_complaints = row["n"]
 
 
-def _read_promises(facts, ids, today):
-    for promise in (
-        Promise.objects.filter(customer_id__in=ids, status=Promise.Status.OPEN)
+def _read_promises(batch, span, today):
+    for customer, promise in _each(batch, (
+        Promise.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1], status=Promise.Status.OPEN)
         .order_by("due_on", "pk").values("pk", "customer_id", "description", "due_on")
-    ):
-        facts[promise["customer_id"]].open_promises.append(promise)
-    for row in (
-        Promise.objects.filter(customer_id__in=ids, due_on__gt=today - datetime.timedelta(days=PROMISE_DAYS),
+    )):
+        customer.open_promises.append(promise)
+    for customer, row in _each(batch, (
+        Promise.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
+                               due_on__gt=today - datetime.timedelta(days=PROMISE_DAYS),
                                status__in=[Promise.Status.BROKEN, Promise.Status.LATE])
         .order_by().values("customer_id")
         .annotate(broken=Count("pk", filter=Q(status=Promise.Status.BROKEN)),
                   late=Count("pk", filter=Q(status=Promise.Status.LATE)))
-    ):
-        facts[row["customer_id"]].broken_promises = row["broken"]
-        facts[row["customer_id"]].late_promises = row["late"]
+    )):
+        customer.broken_promises, customer.late_promises = row["broken"], row["late"]
 
 
-def _read_purchases(facts, ids, today):
+def _read_purchases(batch, span, today):
     recent = today - datetime.timedelta(days=TREND_DAYS)
     before = today - datetime.timedelta(days=2 * TREND_DAYS)
-    for row in (
-        Purchase.objects.filter(customer_id__in=ids,
+    for customer, row in _each(batch, (
+        Purchase.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
                                 date__gt=today - datetime.timedelta(days=RHYTHM_DAYS), date__lte=today)
         .order_by().values("customer_id")
         .annotate(recent=Sum("amount", filter=Q(date__gt=recent)),
                   before=Sum("amount", filter=Q(date__gt=before, date__lte=recent)),
                   n=Count("pk"), first=Min("date"), last=Max("date"))
-    ):
-        customer = facts[row["customer_id"]]
+    )):
         customer.purchases_recent = _cents(row["recent"])
         customer.purchases_before = _cents(row["before"])
         customer.purchase_count = row["n"]
@@ -222,44 +232,43 @@ def _cents(amount):
     return int(round(amount * 100)) if amount is not None else 0
 
 
-def _read_engagement(facts, ids, now):
-    for row in (
-        Touchpoint.objects.filter(customer_id__in=ids, direction=Touchpoint.Direction.INBOUND,
+def _read_engagement(batch, span, now):
+    for customer, row in _each(batch, (
+        Touchpoint.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
+                                  direction=Touchpoint.Direction.INBOUND,
                                   happened_at__gte=now - datetime.timedelta(days=INBOUND_DAYS),
                                   happened_at__lte=now)
         .order_by().values("customer_id").annotate(n=Count("pk"))
-    ):
-        facts[row["customer_id"]].inbound_touches = row["n"]
-    for row in (
-        Invitation.objects.filter(customer_id__in=ids,
+    )):
+        customer.inbound_touches = row["n"]
+    for customer, row in _each(batch, (
+        Invitation.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
                                   created_at__gte=now - datetime.timedelta(days=INVITATION_DAYS))
         .order_by().values("customer_id")
         .annotate(n=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)),
                   ignored=Count("pk", filter=Q(answered_at__isnull=True, expires_at__lte=now)))
-    ):
-        customer = facts[row["customer_id"]]
+    )):
         customer.invitations = row["n"]
         customer.invitations_answered, customer.invitations_ignored = row["answered"], row["ignored"]
-    for row in (
-        Contact.objects.filter(customer_id__in=ids).exclude(email="")
+    for customer, row in _each(batch, (
+        Contact.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1]).exclude(email="")
         .order_by().values("customer_id")
         .annotate(n=Count("pk"), unsubscribed=Count("pk", filter=Q(unsubscribed_at__isnull=False)),
                   last=Max("unsubscribed_at"))
-    ):
-        customer = facts[row["customer_id"]]
+    )):
         customer.contacts_with_email, customer.contacts_unsubscribed = row["n"], row["unsubscribed"]
         if row["last"] is not None:
             customer.last_unsubscribed_on = timezone.localdate(row["last"])
 
 
-def _read_overrides(facts, ids, today):
-    for row in (
-        HealthOverride.objects.active(today).filter(customer_id__in=ids)
+def _read_overrides(batch, span, today):
+    for customer, row in _each(batch, (
+        HealthOverride.objects.active(today).filter(customer_id__gte=span[0], customer_id__lte=span[1])
         .values("pk", "customer_id", "score", "comment", "expires_on", "created_at",
                 "created_by__first_name", "created_by__last_name", "created_by__username")
-    ):
+    )):
         by = " ".join(filter(None, [row["created_by__first_name"], row["created_by__last_name"]]))
-        facts[row["customer_id"]].override = {
+        customer.override = {
             "id": row["pk"], "score": row["score"], "comment": row["comment"],
             "expires_on": row["expires_on"], "at": row["created_at"],
             "by": by or row["created_by__username"] or "someone no longer here",

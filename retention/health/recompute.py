@@ -124,13 +124,22 @@ def overrides_expire(*, now=None):
 
 def _store(results, *, weights, now, unless_after=None):
     """
-    Write each ``(facts, assessment)`` onto its customer and snapshot the changed ones; with
-    ``unless_after``, leave alone a customer recomputed since then. Returns the snapshots written.
+    Write each ``(facts, assessment)`` that changes anything onto its customer (an unchanged one is
+    not written: ``health_computed_at`` is when its score or reasons last changed) and snapshot
+    those whose score or band moved; with ``unless_after``, leave alone a customer recomputed
+    since then. Returns the snapshots written.
     """
-    rows = [(facts.customer_id, a.score, a.band, a.as_json(weights)) for facts, a in results]
+    rows = []
+    for facts, assessment in results:
+        factors = json.loads(json.dumps(assessment.as_json(weights)))  # as the database returns it
+        stored = facts.stored
+        if (stored["score"], stored["band"], stored["factors"]) != (
+                assessment.score, assessment.band, factors):
+            rows.append((facts.customer_id, assessment.score, assessment.band, factors))
     written = _write_customers(rows, now=now, unless_after=unless_after)
+    overtaken = {pk for pk, *_ in rows} - written  # recomputed by an event while this was read
     return _write_snapshots(
-        [(facts, a) for facts, a in results if facts.customer_id in written], now=now
+        [(facts, a) for facts, a in results if facts.customer_id not in overtaken], now=now
     )
 
 
