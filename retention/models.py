@@ -175,6 +175,11 @@ class BookDay(models.Model):
         max_digits=16, decimal_places=2, default=0,
         help_text="Of those customers, all the last 12 months' purchases.",
     )
+    figures = models.JSONField(
+        default=dict, blank=True,
+        help_text="What happened over the 30, 90 and 365 days to the day, and the cohorts "
+        "(retention.health.flows).",
+    )
 
     class Meta:
         ordering = ["date", "team", "owner"]

@@ -11,7 +11,6 @@ from customers.csv_io.columns import neutralise
 
 from ..health.reasons import reason_text
 from .at_risk import at_risk_customers, decorate
-from .cohorts import cohort_table
 from .kpis import dashboard_figures
 
 EXPORTS = {
@@ -47,11 +46,11 @@ def export_lines(name, scope):
                        reason_text(customer.top_reason, scope.today) if customer.top_reason else ""]
         return _lines(["id", "name", "team", "owner", "score", "change_30_days", "annual_value",
                        "value_at_risk", "top_reason"], rows())
+    figures = dashboard_figures(scope)
     if name == "cohorts":
-        table = cohort_table(scope)
+        table = figures["cohorts"]
         return _lines(["cohort", "customers", *[f"month_{k}" for k in table["columns"]]],
                       ([row["month"].strftime("%Y-%m"), row["size"], *row["cells"]] for row in table["rows"]))
-    figures = dashboard_figures(scope)
     if name == "coverage":
         return _lines(["owner", "customers", "within_cadence", "due", "overdue", "coverage_percent",
                        "coverage_percent_at_start"],

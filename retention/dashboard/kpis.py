@@ -8,6 +8,7 @@ revenue retention. One aggregate query per source, whatever the size of the book
 
 import datetime
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -26,14 +27,13 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from customers.models import Customer, CustomerChange
-from surveys.models import Response, Survey
-from touchpoints.models import Complaint, Promise
-from touchpoints.selectors import CLOSED, ON_TIME
+from customers.models import Customer
+from touchpoints.models import Complaint
 
 from ..health.risk import MONEY, value_at_risk_expression
 from ..health.tally import coverage_counts, revenue_retention, with_overdue_on
 from ..models import BookDay, HealthSnapshot
+from .cohorts import cohort_table, merged_cohorts
 
 HealthBand = Customer.HealthBand
 BANDS = [("healthy", "Healthy"), ("watch", "Watch"), ("at_risk", "At risk"), ("unknown", "Unknown")]
@@ -99,18 +99,27 @@ def book_rows(scope):
 
 
 def tally_on(scope, day):
-    """The scope's ``BookDay`` rows of the latest tally on or before ``day``, per owner (one query)."""
+    """The scope's ``BookDay`` rows of its latest tally on or before ``day`` (one query)."""
     latest = scope.of_books(BookDay.objects.filter(date__lte=day)).order_by("-date").values("date")[:1]
-    return list(
-        scope.of_books(BookDay.objects.filter(date=Subquery(latest))).order_by()
-        .values("date", "owner_id").annotate(
-            customers=Sum("customers"), healthy=Sum("healthy"), watch=Sum("watch"),
-            at_risk=Sum("at_risk"), unknown=Sum("unknown"), value_at_risk=Sum("value_at_risk"),
-            covered=Sum("covered"), due=Sum("due"), overdue=Sum("overdue"),
-            revenue_base=Sum("revenue_base"), revenue_kept=Sum("revenue_kept"),
-            revenue_now=Sum("revenue_now"),
-        )
-    )
+    return list(scope.of_books(BookDay.objects.filter(date=Subquery(latest))).order_by().values(
+        "date", "team_id", "owner_id", "customers", "healthy", "watch", "at_risk", "unknown",
+        "value_at_risk", "covered", "due", "overdue", "revenue_base", "revenue_kept", "revenue_now",
+        "figures",
+    ))
+
+
+def flows(rows, days):
+    """The period figures of ``rows`` (``BookDay`` values) for ``days``, added up over the books."""
+    total, reasons = defaultdict(int), defaultdict(int)
+    for row in rows:
+        for key, value in ((row.get("figures") or {}).get(str(days)) or {}).items():
+            if key == "reasons":
+                for reason, n in value.items():
+                    reasons[reason] += n
+            else:
+                total[key] += value
+    total["reasons"] = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:CHURN_REASONS]
+    return total if rows else None
 
 
 def band_history(scope):
@@ -170,39 +179,11 @@ def _periods(scope):
     }
 
 
-def surveys(scope):
-    """NPS (promoters − detractors, % of answers) and CSAT (% answering 4 or 5), per period."""
-    periods = _periods(scope)
-    aggregates = {}
-    for name, (start, end) in periods.items():
-        when = Q(created_at__gte=start, created_at__lt=end)
-        nps = when & Q(kind=Survey.Kind.NPS)
-        csat = when & Q(kind=Survey.Kind.CSAT)
-        aggregates.update({
-            f"nps_{name}": Count("pk", filter=nps),
-            f"promoters_{name}": Count("pk", filter=nps & Q(category=Response.Category.PROMOTER)),
-            f"detractors_{name}": Count("pk", filter=nps & Q(category=Response.Category.DETRACTOR)),
-            f"csat_{name}": Count("pk", filter=csat),
-            f"satisfied_{name}": Count("pk", filter=csat & Q(score__gte=4)),
-        })
-    start = periods["before"][0]
-    row = (scope.of_customers(Response.objects.filter(created_at__gte=start))
-           .alias(kind=F("invitation__survey__kind")).aggregate(**aggregates))
-    result = {}
-    for name in periods:
-        answers = row[f"nps_{name}"]
-        result[name] = {
-            "nps": round(100 * (row[f"promoters_{name}"] - row[f"detractors_{name}"]) / answers)
-            if answers else None,
-            "nps_answers": answers,
-            "csat": _percent(row[f"satisfied_{name}"], row[f"csat_{name}"]),
-            "csat_answers": row[f"csat_{name}"],
-        }
-    return result
-
-
 def complaints(scope, now=None):
-    """Open now and at the period's start, targets missed and median hours to resolve, per period."""
+    """
+    Complaints open now (and past target) and at the period's start, and the median hours to
+    resolve in the period and the one before: live, from the few complaints open or resolved lately.
+    """
     now = now or timezone.now()
     periods = _periods(scope)
     unresolved = Q(status__in=[Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED])
@@ -219,15 +200,10 @@ def complaints(scope, now=None):
     took = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
     for name, (start, end) in periods.items():
         resolved = Q(resolved_at__gte=start, resolved_at__lt=end)
-        missed = Q(resolution_due_at__gte=start, resolution_due_at__lt=min(end, now)) & (
-            Q(resolved_at__isnull=True) | Q(resolved_at__gt=F("resolution_due_at")))
-        aggregates[f"opened_{name}"] = Count("pk", filter=Q(opened_at__gte=start, opened_at__lt=end))
         aggregates[f"resolved_{name}"] = Count("pk", filter=resolved)
-        aggregates[f"missed_{name}"] = Count("pk", filter=missed)
         if connection.vendor == "postgresql":
             aggregates[f"median_{name}"] = Median(took, filter=resolved, output_field=DurationField())
-    relevant = (unresolved | Q(resolved_at__gte=periods["before"][0])
-                | Q(resolution_due_at__gte=periods["before"][0]))
+    relevant = unresolved | Q(resolved_at__gte=periods["before"][0])
     row = scope.of_customers(Complaint.objects.filter(relevant)).aggregate(**aggregates)
     for name, (start, end) in periods.items():
         if connection.vendor != "postgresql":
@@ -244,128 +220,74 @@ def _median(scope, took, start, end):
     return statistics.median(durations) if durations else None
 
 
-def promises(scope):
-    """Kept on time out of those closed or overdue, of the promises due in each period."""
-    today = scope.today
-    overdue = Q(status=Promise.Status.OPEN, due_on__lt=today)
-    aggregates = {}
-    windows = {"now": (scope.start + datetime.timedelta(days=1), today),
-               "before": (scope.previous_start + datetime.timedelta(days=1), scope.start)}
-    for name, (first, last) in windows.items():
-        window = Q(due_on__gte=first, due_on__lte=last)
-        aggregates[f"on_time_{name}"] = Count("pk", filter=window & Q(status__in=ON_TIME))
-        aggregates[f"counted_{name}"] = Count("pk", filter=window & (Q(status__in=CLOSED) | overdue))
-    row = scope.of_customers(Promise.objects.filter(due_on__gt=scope.previous_start)).aggregate(**aggregates)
-    return {name: {"rate": _percent(row[f"on_time_{name}"], row[f"counted_{name}"]),
-                   "counted": row[f"counted_{name}"]} for name in windows}
-
-
-def churn(scope):
-    """Customers churned (with the commonest reasons) and won back in each period."""
-    periods = _periods(scope)
-    customers = scope.customers().filter(archived_at__isnull=True)
-    churned = customers.filter(status=Customer.Status.CHURNED,
-                               status_changed_at__gte=periods["before"][0])
-    counts = churned.aggregate(**{
-        name: Count("pk", filter=Q(status_changed_at__gte=start, status_changed_at__lt=end))
-        for name, (start, end) in periods.items()
-    })
-    start, end = periods["now"]
-    reasons = list(
-        churned.filter(status_changed_at__gte=start, status_changed_at__lt=end).order_by()
-        .values("churn_reason").annotate(n=Count("pk")).order_by("-n", "churn_reason")[:CHURN_REASONS]
-    )
-    won_back = scope.of_customers(CustomerChange.objects.filter(
-        field="status", old_value=Customer.Status.CHURNED, new_value=Customer.Status.ACTIVE,
-        changed_at__gte=periods["before"][0],
-    )).aggregate(**{
-        name: Count("customer", distinct=True, filter=Q(changed_at__gte=s, changed_at__lt=e))
-        for name, (s, e) in periods.items()
-    })
-    return {"churned": counts, "reasons": reasons, "won_back": won_back}
-
-
-def band_changes(scope):
-    """Customers who became at risk, and saves (back to healthy from at risk), in each period."""
-    windows = {"now": (scope.start + datetime.timedelta(days=1), scope.today),
-               "before": (scope.previous_start + datetime.timedelta(days=1), scope.start)}
-    changes = scope.of_customers(
-        HealthSnapshot.objects.filter(date__gt=scope.previous_start, date__lte=scope.today)
-        .exclude(band=F("previous_band"))
-    )
-    aggregates = {}
-    for name, (first, last) in windows.items():
-        when = Q(date__gte=first, date__lte=last)
-        aggregates[f"at_risk_{name}"] = Count("customer", distinct=True,
-                                              filter=when & Q(band=HealthBand.AT_RISK))
-        aggregates[f"saved_{name}"] = Count("customer", distinct=True, filter=when & Q(saved=True))
-    return changes.aggregate(**aggregates)
-
-
 # All of it ---------------------------------------------------------------------------------------
 
 
+def _nps(figures):
+    if not figures or not figures.get("nps"):
+        return None
+    return round(100 * (figures["promoters"] - figures["detractors"]) / figures["nps"])
+
+
+def _get(figures, key, default=None):
+    return figures.get(key, 0) if figures is not None else default
+
+
 def dashboard_figures(scope):
-    """Everything the dashboard's figures need for ``scope``: a fixed number of queries."""
-    now_rows = book_rows(scope)
-    start_rows = tally_on(scope, scope.start)
+    """Everything the dashboard's figures need for ``scope``: a fixed number of small queries."""
     latest_rows = tally_on(scope, scope.today)
-    total_now = {key: _total(now_rows, key) or 0 for key in
-                 ("customers", "healthy", "watch", "at_risk", "unknown", "covered", "due", "overdue",
-                  "value_at_risk")}
-    total_start = {key: _total(start_rows, key) for key in
-                   ("customers", "healthy", "watch", "at_risk", "unknown", "covered", "overdue",
-                    "value_at_risk", "revenue_base", "revenue_kept", "revenue_now")}
-    total_latest = {key: _total(latest_rows, key) for key in ("revenue_base", "revenue_kept", "revenue_now")}
-    grr, nrr = revenue_retention(total_latest["revenue_base"], total_latest["revenue_kept"],
-                                 total_latest["revenue_now"])
-    grr_before, nrr_before = revenue_retention(total_start["revenue_base"], total_start["revenue_kept"],
-                                               total_start["revenue_now"])
-    survey = surveys(scope)
+    start_rows = tally_on(scope, scope.start)
+    keys = ("customers", "healthy", "watch", "at_risk", "unknown", "covered", "due", "overdue",
+            "value_at_risk", "revenue_base", "revenue_kept", "revenue_now")
+    now = {key: _total(latest_rows, key) for key in keys}
+    before = {key: _total(start_rows, key) for key in keys}
+    grr, nrr = revenue_retention(now["revenue_base"], now["revenue_kept"], now["revenue_now"])
+    grr_before, nrr_before = revenue_retention(before["revenue_base"], before["revenue_kept"],
+                                               before["revenue_now"])
+    period, previous = flows(latest_rows, scope.days), flows(start_rows, scope.days)
     complaint = complaints(scope)
-    promise = promises(scope)
-    churned = churn(scope)
-    changes = band_changes(scope)
-    coverage = _percent(total_now["covered"], total_now["customers"])
-    coverage_before = _percent(total_start["covered"], total_start["customers"]) \
-        if total_start["covered"] is not None else None
-    start_day = start_rows[0]["date"] if start_rows else None
-    latest_day = latest_rows[0]["date"] if latest_rows else None
-    bands = [Kpi(label, total_now[key], total_start[key], better="up" if key == "healthy" else
+    coverage = _percent(now["covered"], now["customers"]) if now["covered"] is not None else None
+    coverage_before = _percent(before["covered"], before["customers"]) \
+        if before["covered"] is not None else None
+    bands = [Kpi(label, now[key], before[key], better="up" if key == "healthy" else
                  ("down" if key in ("at_risk", "unknown") else "flat"))
              for key, label in BANDS]
     kpis = {
         "bands": bands,
-        "value_at_risk": Kpi("Value at risk", total_now["value_at_risk"], total_start["value_at_risk"],
-                             better="down"),
+        "value_at_risk": Kpi("Value at risk", now["value_at_risk"], before["value_at_risk"], better="down"),
         "coverage": Kpi("Coverage", coverage, coverage_before, "%"),
-        "overdue": Kpi("Check-ins overdue", total_now["overdue"], total_start["overdue"], better="down"),
-        "nps": Kpi("NPS", survey["now"]["nps"], survey["before"]["nps"],
-                   note=f"{survey['now']['nps_answers']} answers"),
-        "csat": Kpi("CSAT", survey["now"]["csat"], survey["before"]["csat"], "%",
-                    note=f"{survey['now']['csat_answers']} answers"),
+        "overdue": Kpi("Check-ins overdue", now["overdue"], before["overdue"], better="down"),
+        "nps": Kpi("NPS", _nps(period), _nps(previous), note=f"{_get(period, 'nps', 0)} answers"),
+        "csat": Kpi("CSAT", _percent(_get(period, "satisfied"), _get(period, "csat")),
+                    _percent(_get(previous, "satisfied"), _get(previous, "csat")), "%",
+                    note=f"{_get(period, 'csat', 0)} answers"),
         "complaints_open": Kpi("Complaints open", complaint["open"], complaint["open_before"],
                                better="down", note=f"{complaint['breached']} past target"),
-        "complaints_missed": Kpi("Resolution targets missed", complaint["missed_now"],
-                                 complaint["missed_before"], better="down"),
+        "complaints_missed": Kpi("Resolution targets missed", _get(period, "missed"),
+                                 _get(previous, "missed"), better="down"),
         "resolve_hours": Kpi("Median time to resolve", complaint["median_hours_now"],
                              complaint["median_hours_before"], " h", better="down",
                              note=f"{complaint['resolved_now']} resolved"),
-        "promises": Kpi("Promises kept on time", promise["now"]["rate"], promise["before"]["rate"], "%",
-                        note=f"{promise['now']['counted']} due"),
-        "churned": Kpi("Churned", churned["churned"]["now"], churned["churned"]["before"], better="down"),
-        "saved": Kpi("Saved", changes["saved_now"], changes["saved_before"],
+        "promises": Kpi("Promises kept on time", _percent(_get(period, "on_time"), _get(period, "promises")),
+                        _percent(_get(previous, "on_time"), _get(previous, "promises")), "%",
+                        note=f"{_get(period, 'promises', 0)} due"),
+        "churned": Kpi("Churned", _get(period, "churned"), _get(previous, "churned"), better="down"),
+        "saved": Kpi("Saved", _get(period, "saved"), _get(previous, "saved"),
                      note="back to healthy from at risk"),
-        "won_back": Kpi("Won back", churned["won_back"]["now"], churned["won_back"]["before"]),
-        "became_at_risk": Kpi("Became at risk", changes["at_risk_now"], changes["at_risk_before"],
-                              better="down"),
+        "won_back": Kpi("Won back", _get(period, "won_back"), _get(previous, "won_back")),
+        "became_at_risk": Kpi("Became at risk", _get(period, "became_at_risk"),
+                              _get(previous, "became_at_risk"), better="down"),
         "grr": Kpi("Gross revenue retention", grr, grr_before, "%", note="12 months"),
         "nrr": Kpi("Net revenue retention", nrr, nrr_before, "%", note="12 months"),
     }
     return {
-        "kpis": kpis, "churn_reasons": churned["reasons"],
-        "coverage_rows": coverage_by_owner(scope, now_rows, start_rows),
-        "history": band_history(scope), "start_day": start_day, "latest_day": latest_day,
+        "kpis": kpis, "churn_reasons": (period or {}).get("reasons") or [],
+        "coverage_rows": coverage_by_owner(scope, latest_rows, start_rows),
+        "history": band_history(scope),
+        "start_day": start_rows[0]["date"] if start_rows else None,
+        "latest_day": latest_rows[0]["date"] if latest_rows else None,
+        "cohorts": cohort_table(merged_cohorts(latest_rows),
+                                latest_rows[0]["date"] if latest_rows else scope.today),
     }
 
 

@@ -19,7 +19,7 @@ from customers.services import customers_reassign
 from ..health.risk import value_at_risk
 from .actions import owner_task_create, task_default_due
 from .at_risk import at_risk_page, decorate, score_days_ago
-from .cohorts import cohort_chart, cohort_table
+from .cohorts import cohort_chart
 from .exports import EXPORTS, export_lines
 from .forms import CustomerReassignForm, OwnerTaskForm
 from .kpis import dashboard_figures
@@ -36,8 +36,7 @@ def dashboard(request):
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)
-    cohorts = cohort_table(scope)
-    context.update(figures, cohorts=cohorts, exports=EXPORTS, charts={
+    context.update(figures, exports=EXPORTS, charts={
         "bands": {
             "labels": [row["date"].isoformat() for row in figures["history"]],
             "healthy": [row["healthy"] for row in figures["history"]],
@@ -50,7 +49,7 @@ def dashboard(request):
                        else "No owner" for row in figures["coverage_rows"]],
             "coverage": [row["coverage"] or 0 for row in figures["coverage_rows"]],
         },
-        "cohorts": cohort_chart(cohorts),
+        "cohorts": cohort_chart(figures["cohorts"]),
     })
     return render(request, "retention/dashboard/page.html", context)
 

@@ -131,7 +131,7 @@ def _store(results, *, weights, now, unless_after=None):
     """
     rows = []
     for facts, assessment in results:
-        factors = json.loads(json.dumps(assessment.as_json(weights)))  # as the database returns it
+        factors = assessment.as_json(weights)  # plain JSON values, as the database returns them
         stored = facts.stored
         if (stored["score"], stored["band"], stored["factors"]) != (
                 assessment.score, assessment.band, factors):

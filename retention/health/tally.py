@@ -5,7 +5,8 @@ dashboard's trends and revenue retention read, so it never aggregates history at
 ``book_days_record(on=D)`` counts, for day D, each book's customers in the program by band and
 their value at risk (the band and score from the snapshots as of D, the annual value from the
 purchases of the 365 days to D), the check-in coverage (only for today: it reads the live clock),
-and the 12-month revenue retention to D. Every count is one grouped query; the seeding calls it
+the 12-month revenue retention to D, and what happened in the book over the 30, 90 and 365 days to
+D and its cohorts (``flows``). Every count is one grouped query; the seeding calls it
 for past days to give a new installation a history.
 
 Revenue retention over 12 months, for the customers who bought in the 12 months before the last
@@ -29,6 +30,7 @@ from customers.models import Customer, Purchase
 from customers.services import recent_cutoff
 
 from ..models import BookDay, HealthSnapshot
+from .flows import book_flows
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -62,6 +64,8 @@ def book_days_record(*, on=None, now=None):
                 covered=row["covered"], due=row["due"], overdue=row["overdue"])
     for team, owner, revenue in _revenue(on):
         books[team, owner].update(revenue)
+    for book, figures in book_flows(on).items():
+        books[book]["figures"] = figures
     BookDay.objects.filter(date=on).delete()
     return len(BookDay.objects.bulk_create(
         BookDay(date=on, team_id=team, owner_id=owner, **values) for (team, owner), values in books.items()
