@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import customer_for_user, manager_required
 from customers.models import Customer
@@ -31,8 +31,7 @@ def dashboard(request):
     """Customers at risk by value at risk, the figures of the period, coverage and cohorts."""
     scope = dashboard_scope(request.user, request.GET)
     at_risk = at_risk_page(scope, request.GET.get("page"))
-    context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS,
-               "reassign_options": _reassign_options(request.user, at_risk)}
+    context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS}
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)
@@ -90,11 +89,15 @@ def owner_task(request, pk):
 
 
 @manager_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def customer_reassign(request, pk):
     """Hand one customer of a team the manager manages to another member of that team."""
     customer = customer_for_user(request.user, pk, Customer.objects.select_related("owner", "team"))
     candidates = reassign_candidates(request.user).filter(teams=customer.team_id)
+    context = {"customer": customer, "candidates": candidates, "back": _back(request)}
+    if request.method == "GET":
+        partial = "_reassign_form" if request.htmx else "reassign"
+        return render(request, f"retention/dashboard/{partial}.html", context)
     form = CustomerReassignForm(request.POST, candidates=candidates)
     error = ""
     if form.is_valid():
@@ -115,24 +118,10 @@ def customer_reassign(request, pk):
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if request.htmx:
         return _row(request, customer, error=error)
-    messages.error(request, f"{customer.name} was not reassigned: {error}")
-    return redirect(_back(request))
+    return render(request, "retention/dashboard/reassign.html", {**context, "error": error})
 
 
 # Helpers -----------------------------------------------------------------------------------------
-
-
-def _reassign_options(user, page):
-    """{team id: [people]} a manager may hand the page's customers to (one query)."""
-    team_ids = {customer.team_id for customer in page}
-    if not team_ids:
-        return {}
-    options = {}
-    for person in reassign_candidates(user).filter(teams__in=team_ids).prefetch_related("teams"):
-        for team in person.teams.all():
-            if team.pk in team_ids:
-                options.setdefault(team.pk, []).append(person)
-    return options
 
 
 def _row(request, customer, *, message="", error=""):
@@ -143,8 +132,6 @@ def _row(request, customer, *, message="", error=""):
     decorate(customer)
     return render(request, "retention/dashboard/_at_risk_row.html", {
         "customer": customer, "row_message": message, "row_error": error,
-        "reassign_options": _reassign_options(request.user, [customer]),
-        "can_reassign": True,
     })
 
 
