@@ -76,8 +76,9 @@ class Median(Aggregate):
     allow_distinct = False
 
 
-def _percent(part, whole, digits=0):
-    return round(100 * part / whole, digits) if whole else None
+def _percent(part, whole):
+    """A whole percent, or None when there is nothing to divide by."""
+    return round(100 * part / whole) if whole else None
 
 
 # Books: bands, value at risk, coverage -----------------------------------------------------------
@@ -138,25 +139,33 @@ def _total(rows, key):
     return sum(values) if values else None
 
 
+def _by_owner(rows):
+    """{owner id: {customers, covered, due, overdue}} summed over the owner's books; the coverage
+    counts None where a row does not know them (a tally of a day the scan did not run)."""
+    owners = {}
+    for row in rows:
+        entry = owners.setdefault(row["owner_id"], {"customers": 0, "covered": 0, "due": 0, "overdue": 0})
+        entry["customers"] += row["customers"]
+        for key in ("covered", "due", "overdue"):
+            entry[key] = None if entry[key] is None or row[key] is None else entry[key] + row[key]
+    return owners
+
+
 def coverage_by_owner(scope, now_rows, start_rows):
-    """Coverage per account manager now and at the start of the period, most overdue first."""
+    """Coverage per account manager now and at the start of the period, least covered first."""
     people = get_user_model().objects.in_bulk({row["owner_id"] for row in now_rows} - {None})
-    at_start = {row["owner_id"]: row for row in start_rows}
-    by_owner = {}
-    for row in now_rows:
-        entry = by_owner.setdefault(row["owner_id"], {"customers": 0, "covered": 0, "due": 0, "overdue": 0})
-        for key in entry:
-            entry[key] += row[key]
+    at_start = _by_owner(start_rows)
     rows = []
-    for owner_id, entry in by_owner.items():
+    for owner_id, entry in _by_owner(now_rows).items():
         before = at_start.get(owner_id) or {}
+        known = entry["covered"] is not None
         rows.append({
             "owner": people.get(owner_id), "owner_id": owner_id, **entry,
-            "coverage": _percent(entry["covered"], entry["customers"]),
-            "coverage_before": _percent(before.get("covered"), before.get("customers"))
+            "coverage": _percent(entry["covered"], entry["customers"]) if known else None,
+            "coverage_before": _percent(before["covered"], before["customers"])
             if before.get("covered") is not None else None,
         })
-    rows.sort(key=lambda r: (r["coverage"] if r["coverage"] is not None else 101, -r["overdue"],
+    rows.sort(key=lambda r: (r["coverage"] if r["coverage"] is not None else 101, -(r["overdue"] or 0),
                              r["owner"].get_full_name() if r["owner"] else ""))
     return rows
 
