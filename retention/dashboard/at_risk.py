@@ -6,7 +6,7 @@ page (the score of 30 days ago is a subquery on the snapshots' (customer, date) 
 
 import datetime
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 
 from customers.models import Customer
 
@@ -15,7 +15,7 @@ from ..models import HealthSnapshot
 from ..pagination import paginate
 
 TREND_DAYS = 30
-PER_PAGE = 25
+PER_PAGE = 10
 
 
 def score_days_ago(today, days=TREND_DAYS):
@@ -34,6 +34,12 @@ def at_risk_customers(scope):
         .select_related("owner", "team")
         .order_by(F("value_at_risk").desc(nulls_last=True), "health_score", "pk")
     )
+
+
+def at_risk_summary(scope):
+    """How many customers of the scope are at risk, and their value at risk (one query)."""
+    return (scope.customers().in_program().filter(health_band=Customer.HealthBand.AT_RISK).order_by()
+            .aggregate(count=Count("pk"), value=Sum(value_at_risk_expression(), default=0)))
 
 
 def at_risk_page(scope, page_param):

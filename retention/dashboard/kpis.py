@@ -242,6 +242,13 @@ def _get(figures, key, default=None):
     return figures.get(key, 0) if figures is not None else default
 
 
+def _hours_or_days(now, before):
+    """(now, before, unit): in hours, or in days when either is two days or more."""
+    if max(value or 0 for value in (now, before)) < 48:
+        return now, before, " h"
+    return tuple(None if v is None else round(v / 24, 1) for v in (now, before)) + (" days",)
+
+
 def dashboard_figures(scope):
     """Everything the dashboard's figures need for ``scope``: a fixed number of small queries."""
     latest_rows = tally_on(scope, scope.today)
@@ -274,8 +281,9 @@ def dashboard_figures(scope):
                                better="down", note=f"{complaint['breached']} past target"),
         "complaints_missed": Kpi("Resolution targets missed", _get(period, "missed"),
                                  _get(previous, "missed"), better="down"),
-        "resolve_hours": Kpi("Median time to resolve", complaint["median_hours_now"],
-                             complaint["median_hours_before"], " h", better="down",
+        "resolve_hours": Kpi("Median time to resolve", *_hours_or_days(
+                                 complaint["median_hours_now"], complaint["median_hours_before"]),
+                             better="down",
                              note=f"{complaint['resolved_now']} resolved"),
         "promises": Kpi("Promises kept on time", _percent(_get(period, "on_time"), _get(period, "promises")),
                         _percent(_get(previous, "on_time"), _get(previous, "promises")), "%",

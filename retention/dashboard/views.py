@@ -18,7 +18,7 @@ from customers.services import customers_reassign
 
 from ..health.risk import value_at_risk
 from .actions import owner_task_create, task_default_due
-from .at_risk import at_risk_page, decorate, score_days_ago
+from .at_risk import at_risk_page, at_risk_summary, decorate, score_days_ago
 from .cohorts import cohort_chart
 from .exports import EXPORTS, export_lines
 from .forms import CustomerReassignForm, OwnerTaskForm
@@ -31,7 +31,8 @@ def dashboard(request):
     """Customers at risk by value at risk, the figures of the period, coverage and cohorts."""
     scope = dashboard_scope(request.user, request.GET)
     at_risk = at_risk_page(scope, request.GET.get("page"))
-    context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS}
+    context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS,
+               "at_risk_total": at_risk_summary(scope)}
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)

@@ -62,8 +62,11 @@ def health_panel(customer, today=None):
     history = score_history(customer, today=today)
     before = score_on(history, today - datetime.timedelta(days=TREND_DAYS))
     change = None if before is None or customer.health_score is None else customer.health_score - before
-    chart = {"labels": [row["date"].isoformat() for row in history] + [today.isoformat()],
-             "scores": [row["score"] for row in history] + [customer.health_score]}
+    # Days since the first row, so the steps fall where they happened on a linear axis.
+    first = history[0]["date"] if history else today
+    chart = {"start": first.isoformat(),
+             "points": [{"x": (row["date"] - first).days, "y": row["score"]} for row in history]
+             + [{"x": (today - first).days, "y": customer.health_score}]}
     return {
         "health": {
             "score": customer.health_score, "band": customer.health_band,

@@ -14,10 +14,10 @@
   const BUILDERS = {
     bands: (data) => ({
       type: "line",
-      data: {labels: data.labels, datasets: ["healthy", "watch", "at_risk", "unknown"].map((band) => ({
+      data: {labels: data.labels, datasets: ["healthy", "watch", "at_risk", "unknown"].map((band, i) => ({
         label: {healthy: "Healthy", watch: "Watch", at_risk: "At risk", unknown: "Unknown"}[band],
-        data: data[band], borderColor: COLORS[band], backgroundColor: COLORS[band] + "55",
-        fill: true, tension: 0.2, pointRadius: data.labels.length > 40 ? 0 : 2,
+        data: data[band], borderColor: COLORS[band], backgroundColor: COLORS[band] + "99",
+        fill: i === 0 ? "origin" : "-1", tension: 0.2, pointRadius: data.labels.length > 40 ? 0 : 2,
       }))},
       options: {maintainAspectRatio: false, scales: {y: {stacked: true, beginAtZero: true}},
                 interaction: {mode: "index", intersect: false}},
@@ -37,13 +37,20 @@
       }))},
       options: {maintainAspectRatio: false, scales: {y: {min: 0, max: 100}}},
     }),
-    history: (data) => ({
-      type: "line",
-      data: {labels: data.labels, datasets: [{label: "Health score", data: data.scores, stepped: true,
-        borderColor: "#0d6efd", backgroundColor: "#0d6efd33", fill: true, pointRadius: 2}]},
-      options: {maintainAspectRatio: false, scales: {y: {min: 0, max: 100}},
-                plugins: {legend: {display: false}}},
-    }),
+    history: (data) => {
+      const start = new Date(data.start + "T00:00:00");
+      const day = (x) => new Date(start.getTime() + x * 86400000).toISOString().slice(0, 10);
+      return {
+        type: "line",
+        data: {datasets: [{label: "Health score", data: data.points, stepped: true,
+          borderColor: "#0d6efd", backgroundColor: "#0d6efd33", fill: true, pointRadius: 2}]},
+        options: {maintainAspectRatio: false, parsing: false,
+          scales: {y: {min: 0, max: 100},
+                   x: {type: "linear", ticks: {maxTicksLimit: 5, callback: (value) => day(value)}}},
+          plugins: {legend: {display: false},
+                    tooltip: {callbacks: {title: (items) => "From " + day(items[0].parsed.x)}}}},
+      };
+    },
   };
 
   function draw() {
