@@ -93,6 +93,9 @@ def pages():
             ("filter, due=1", "?due=1"),
             (f"sort={sort}", f"?sort={sort}"),
         ]
+        if "health" in SORTS:  # the health score's filter and sorts
+            lists += [("filter, health=at_risk", "?health=at_risk"), ("sort=health", "?sort=health"),
+                      ("sort=-health, page 50", "?sort=-health&page=50")]
         for label, query in lists:
             yield f"{label} ({username})", username, f"/customers/{query}"
     typical, heavy = detail_customers()
@@ -106,6 +109,10 @@ def pages():
     yield "today (am1)", "am1", "/today/"
     yield "dashboard (manager1)", "manager1", "/dashboard/"
     yield "dashboard (admin)", "admin", "/dashboard/"
+    if "health" in SORTS:  # the at-risk dashboard: an account manager's book, a year, a team
+        yield "dashboard (am1)", "am1", "/dashboard/"
+        yield "dashboard, 12 months (manager1)", "manager1", "/dashboard/?period=365"
+        yield "dashboard, page 5 of the at-risk list (manager1)", "manager1", "/dashboard/?page=5"
 
 
 def search_fragments():

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.utils import timezone
 
 from .access import managed_members
@@ -19,7 +19,11 @@ SORTS = {
     "customer_since": ["customer_since", "pk"],
     "-customer_since": ["-customer_since", "-pk"],
     "due": ["next_checkin_due", "pk"],
+    # Health, weakest first (unknown last), and strongest first.
+    "health": [F("health_score").asc(nulls_last=True), "pk"],
+    "-health": [F("health_score").desc(nulls_last=True), "-pk"],
 }
+HEALTH_FILTERS = {band: band for band in Customer.HealthBand.values} | {"unknown": ""}
 
 
 def assignable_users(user):
@@ -51,7 +55,8 @@ def customer_search(*, user, params, today=None, rows=None):
     Parameters: ``q`` (name, contact name, email, phone, external id), ``status``, ``team`` (id),
     ``owner`` (a user id among ``assignable_users``, or ``none``), ``mine=1``, ``tag`` (name),
     ``due=1`` (check-in due), ``overdue=1`` (past the maximum), ``birthdays=1`` (a contact's
-    birthday this month), ``archived=1``, ``sort`` (a key of ``SORTS``). Unknown values are ignored.
+    birthday this month), ``health`` (a band, or ``unknown``), ``archived=1``, ``sort`` (a key of
+    ``SORTS``). Unknown values are ignored.
 
     ``rows``: how many rows from the start the caller will read (a page of the list asks for
     ``retention.pagination.rows_needed``); None, the default, for all of them (the export).
@@ -111,6 +116,9 @@ def _customers_filtered(*, user, params, today):
         customers = customers.filter(next_checkin_due__lte=today)
     if params.get("overdue") == "1":
         customers = customers.alias(overdue_on=overdue_on()).filter(overdue_on__lte=today)
+    health = params.get("health", "")
+    if health in HEALTH_FILTERS:
+        customers = customers.filter(health_band=HEALTH_FILTERS[health])
     if params.get("birthdays") == "1":
         birthdays = Contact.objects.filter(customer=OuterRef("pk"), birthday_month=today.month)
         customers = customers.filter(Exists(birthdays))

@@ -48,6 +48,8 @@ from .services import (
     purchase_delete,
 )
 
+HEALTH_CHOICES = [*Customer.HealthBand.choices, ("unknown", "Unknown")]
+
 
 def customer_list(request):
     params = request.GET
@@ -72,8 +74,10 @@ def customer_list(request):
         "owners": assignable_users(user),
         "selected_owner": params.get("owner", ""),
         "tag": params.get("tag", "").strip(),
+        "health": params.get("health", ""),
+        "health_bands": HEALTH_CHOICES,
         "filtered": any(params.get(key) for key in (
-            "q", "status", "team", "owner", "tag", "mine", "due", "overdue", "birthdays")),
+            "q", "status", "team", "owner", "tag", "mine", "due", "overdue", "birthdays", "health")),
         "querystring": querystring.urlencode(),
         "can_reassign": bool(managed),
         "reassign_owners": reassign_candidates(user) if managed else (),

@@ -47,6 +47,16 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.recompute_customer_values",
         "schedule": crontab(hour=2, minute=15),
     },
+    # After the values: every customer's health score, then each book's tally for the dashboard.
+    "health-scan": {
+        "task": "retention.tasks.health_scan_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Hourly: the managers' weekly digest, written when each one's Monday morning begins.
+    "manager-digests": {
+        "task": "retention.tasks.manager_digests_task",
+        "schedule": crontab(minute=20),
+    },
     "customer-imports-clean": {
         "task": "customers.tasks.clean_customer_imports",
         "schedule": crontab(hour=2, minute=45),

@@ -7,6 +7,8 @@ from customers import views as customer_views
 from touchpoints.urls import root_urlpatterns as touchpoint_pages
 
 from . import views
+from .dashboard import views as dashboard
+from .health import views as health
 from .ratelimit import rate_limited
 
 # The public pages reached from an email are rate-limited per client (the survey's in its own URLs).
@@ -24,8 +26,19 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("today/<str:username>/", views.today, name="today_of"),
     path("records/", views.records, name="records"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("accounts/profile/", views.profile, name="profile"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
+    path("dashboard/customers/<int:pk>/task/", dashboard.owner_task, name="dashboard_task"),
+    path("dashboard/customers/<int:pk>/reassign/", dashboard.customer_reassign,
+         name="dashboard_reassign"),
+    path("health/weights/", health.weights_page, name="health_weights"),
+    path("health/weights/preview/", health.weights_preview_view, name="health_weights_preview"),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/health/override/", health.override_page, name="health_override"),
+    path("customers/<int:pk>/health/override/remove/", health.override_remove,
+         name="health_override_remove"),
+    path("customers/<int:pk>/health.csv", health.history_csv, name="health_history_csv"),
     path("customers/", include("customers.urls")),
     path("touchpoints/", include("touchpoints.urls")),
     path("", include(touchpoint_pages)),

@@ -1,28 +1,29 @@
 """
-Pages that combine the apps, each composed here and only here: the customer page, Today and
-the dashboard. The apps below never import from each other upwards (surveys → touchpoints →
-customers), so this is where their pieces meet. Also ``/healthz``.
+Pages that combine the apps, each composed here and only here: the customer page (with its
+health section), Today and the user's profile; the dashboard is ``retention/dashboard/``. The
+apps below never import from each other upwards (surveys → touchpoints → customers), so this is
+where their pieces meet. Also ``/healthz``.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import (
     customer_for_user,
+    is_manager,
     managed_members,
     manager_required,
     member_for_user,
     referrer_visible,
-    visible_customers,
 )
-from customers.models import Customer, Team
+from customers.models import Customer
 from customers.selectors import customer_referrals, status_history
 from customers.value import lifetime_value
 from surveys.selectors import CUSTOMER_TIMELINE
@@ -38,6 +39,9 @@ from touchpoints.selectors import (
 )
 
 from .celery import app as celery_app
+from .forms import DigestPreferenceForm
+from .health.snapshots import health_panel
+from .models import DigestPreference
 from .pagination import paginate
 from .today import today_lists
 
@@ -79,6 +83,7 @@ def customer_detail(request, pk):
         "status_history": status_history(customer),
         "referrer_visible": referrer_visible(request.user, customer),
         "referrals": customer_referrals(user=request.user, customer=customer),
+        **health_panel(customer),
     })
     return render(request, "customers/detail.html", context)
 
@@ -114,37 +119,22 @@ def records(request):
     })
 
 
-@require_GET
-def dashboard(request):
-    """Coverage of each book the user can see, and the overdue customers worth the most."""
-    local_today = timezone.localdate()
-    teams = Team.objects.visible_to(request.user).order_by("name")
-    # Counted from the customers, grouped by team, on columns of the partial index of the
-    # customers in the program (team, next check-in): an index-only scan, not a join of every row.
-    counts = {
-        row["team"]: row for row in
-        visible_customers(request.user).in_program().order_by().values("team")
-        .annotate(total=Count("team"), covered=Count("team", filter=Q(next_checkin_due__gt=local_today)))
-    }
-    rows = []
-    for team in teams:
-        count = counts.get(team.pk, {"total": 0, "covered": 0})
-        total, covered = count["total"], count["covered"]
-        coverage = round(100 * covered / total) if total else None
-        rows.append({"team": team, "total": total, "covered": covered,
-                     "overdue": total - covered, "coverage": coverage})
-    at_risk = (
-        visible_customers(request.user).in_program()
-        .filter(next_checkin_due__lte=local_today)
-        .select_related("owner", "team")
-        .order_by("-lifetime_value", "next_checkin_due", "pk")[:20]
-    )
-    chart = {
-        "labels": [r["team"].name for r in rows],
-        "coverage": [r["coverage"] or 0 for r in rows],
-    }
-    return render(request, "retention/dashboard.html", {
-        "rows": rows, "at_risk": at_risk, "chart": chart, "local_today": local_today,
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in user's own settings: the managers' weekly digest and its time zone."""
+    preference = DigestPreference.objects.filter(user=request.user).first() or DigestPreference(
+        user=request.user)
+    form = DigestPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Saved. " + (
+                "The weekly digest comes on Mondays at 08:00 in " + form.cleaned_data["timezone"] + "."
+                if form.cleaned_data["weekly_digest"] else "You will get no weekly digest."))
+            return redirect("profile")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "registration/profile.html", {
+        "form": form, "gets_digest": is_manager(request.user),
     })
 
 

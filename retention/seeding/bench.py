@@ -30,6 +30,7 @@ from touchpoints.models import FollowUp, Touchpoint
 from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
 from .book import TAGS
 from .derived import denormalise
+from .health import health_seed
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
 from .surveys import bench_surveys_seed
 from .vacuum import analyze, compact_customers
@@ -112,6 +113,7 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     step = time.monotonic()
     bench_surveys_seed(seed=seed, customers_from=first_id, say=say)
     say(f"  surveys: {time.monotonic() - step:.1f} s")
+    health_seed(customers=fresh, seed=seed, say=say)
     seeded.counts = writer.counts
     seeded.seconds = time.monotonic() - started
     return seeded

@@ -37,6 +37,7 @@ from touchpoints.services import (
 
 from . import book
 from .derived import denormalise
+from .health import health_seed
 from .people import DEMO_TEAMS, demo_teams_ensure, demo_users_ensure
 from .surveys import demo_surveys_ensure, demo_surveys_seed
 
@@ -124,6 +125,7 @@ class DemoBook:
         promises = self._promises(customers)
         complaints = self._complaints(customers)
         self._meeting_notes()
+        health_seed(customers=demo_customers(), seed=SEED)
 
         return {
             "users": len(self.users), "teams": len(self.teams), "customers": len(customers),

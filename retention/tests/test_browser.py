@@ -21,6 +21,8 @@ from django.utils import timezone
 from conftest import require_or_skip
 from customers.models import Contact, Customer
 from customers.services import contact_save, customer_create
+from retention.health.recompute import health_scan
+from retention.health.tally import book_days_record
 from surveys.models import Response
 from surveys.services import invitation_create
 from surveys.tests.factories import SurveyFactory
@@ -294,24 +296,25 @@ def test_a_stale_edit_is_refused_and_shows_the_colleagues_change(new_context, li
     assert customer.version == 2
 
 
-def test_manager_sees_both_teams_coverage_and_the_chart(page, live_server, maria, alice,
-                                                        charlie, north, south):
+def test_manager_sees_coverage_by_account_manager_and_the_chart(page, live_server, maria, alice,
+                                                                 charlie, north, south):
     today = timezone.localdate()
     new_customer(alice, north, "North Covered")
     new_customer(alice, north, "North Overdue", customer_since=today - datetime.timedelta(days=90))
     new_customer(charlie, south, "South Covered")
+    health_scan()
+    book_days_record()  # the nightly tally the dashboard's figures read
 
     login(page, live_server.url, maria)
     page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
     page.wait_for_url(f"{live_server.url}/dashboard/")
 
-    rows = page.locator("table").first.locator("tbody tr")
+    rows = page.locator("#coverage-table tbody tr")
     assert rows.count() == 2
-    north_cells = [c.strip() for c in rows.nth(0).locator("td").all_inner_texts()]
-    south_cells = [c.strip() for c in rows.nth(1).locator("td").all_inner_texts()]
-    assert north_cells == ["North", "2", "1", "1", "50%"]
-    assert south_cells == ["South", "1", "1", "0", "100%"]
-    at_risk = page.locator("table").nth(1).inner_text()
+    cells = [[c.strip() for c in rows.nth(n).locator("td").all_inner_texts()] for n in range(2)]
+    assert cells == [["Alice Archer", "2", "1", "0", "1", "50%", "—"],
+                     ["Charlie Chen", "1", "1", "0", "0", "100%", "—"]]
+    at_risk = page.locator("#at-risk-list").inner_text()
     assert "North Overdue" in at_risk and "North Covered" not in at_risk
 
     page.wait_for_function(
@@ -323,16 +326,16 @@ def test_manager_sees_both_teams_coverage_and_the_chart(page, live_server, maria
         const chart = Chart.getChart(document.getElementById('coverage-chart'));
         return {labels: chart.data.labels, data: chart.data.datasets[0].data};
     }""")
-    assert chart == {"labels": ["North", "South"], "data": [50, 100]}
-    # Once the bars have grown in, they are drawn to scale: North half as tall as South.
+    assert chart == {"labels": ["Alice Archer", "Charlie Chen"], "data": [50, 100]}
+    # Once the bars have grown in, they are drawn to scale: Alice's half as long as Charlie's.
     page.wait_for_function(
         "() => !Chart.animator.running(Chart.getChart(document.getElementById('coverage-chart')))"
     )
-    heights = page.evaluate(
+    lengths = page.evaluate(
         "() => Chart.getChart(document.getElementById('coverage-chart'))"
-        ".getDatasetMeta(0).data.map(bar => bar.base - bar.y)"
+        ".getDatasetMeta(0).data.map(bar => bar.x - bar.base)"
     )
-    assert heights[1] > 0 and abs(heights[0] / heights[1] - 0.5) < 0.02, heights
+    assert lengths[1] > 0 and abs(lengths[0] / lengths[1] - 0.5) < 0.02, lengths
     shoot(page, "dashboard.png")
 
 

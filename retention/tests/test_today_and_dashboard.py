@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from customers.tests.factories import ContactFactory, CustomerFactory, TeamFactory
+from retention.health.tally import book_days_record
 from retention.today import today_lists
 from touchpoints.tests.factories import FollowUpFactory
 
@@ -99,20 +100,22 @@ def test_today_query_count_does_not_grow(client, alice, north, django_assert_max
         client.get("/today/")
 
 
-def test_the_dashboard_shows_coverage_per_team(client, maria, north, south, alice, charlie):
+def test_the_dashboard_shows_coverage_per_account_manager(client, maria, north, south, alice, charlie):
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY + datetime.timedelta(days=3))
     CustomerFactory(
         team=north, owner=alice, next_checkin_due=TODAY - datetime.timedelta(days=3), name="Slipping"
     )
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, status="churned")
     CustomerFactory(team=south, owner=charlie, next_checkin_due=TODAY + datetime.timedelta(days=3))
+    book_days_record(on=TODAY)  # the nightly tally the dashboard reads
     client.force_login(maria)
 
     response = client.get("/dashboard/")
 
-    rows = {r["team"].name: (r["total"], r["covered"], r["coverage"]) for r in response.context["rows"]}
-    assert rows == {"North": (2, 1, 50), "South": (1, 1, 100)}
-    assert [c.name for c in response.context["at_risk"]] == ["Slipping"]
+    rows = {r["owner"].username: (r["customers"], r["covered"], r["coverage"])
+            for r in response.context["coverage_rows"]}
+    assert rows == {"alice": (2, 1, 50), "charlie": (1, 1, 100)}
+    assert response.context["kpis"]["coverage"].value == 67
 
 
 def test_the_dashboard_query_count_does_not_grow(
@@ -120,7 +123,9 @@ def test_the_dashboard_query_count_does_not_grow(
 ):
     CustomerFactory.create_batch(30, team=north, owner=alice, next_checkin_due=TODAY)
     client.force_login(maria)
-    with django_assert_max_num_queries(8):
+    # The session, the scope (teams, members), the at-risk page and its reassign choices, the
+    # tally (now, at the start, day by day), live complaints and the account managers' names.
+    with django_assert_max_num_queries(14):
         client.get("/dashboard/")
 
 
@@ -130,19 +135,21 @@ def test_the_dashboard_counts_archived_prospects_and_empty_teams_right(client, m
     CustomerFactory(team=north, owner=alice, next_checkin_due=None, status="inactive")  # never due
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, status="prospect")
     CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY, archived_at=NOW)
+    book_days_record(on=TODAY)
     client.force_login(maria)
 
     rows = {
-        r["team"].name: (r["total"], r["covered"], r["overdue"], r["coverage"])
-        for r in client.get("/dashboard/").context["rows"]
+        r["owner"].username: (r["customers"], r["covered"], r["due"] + r["overdue"], r["coverage"])
+        for r in client.get("/dashboard/").context["coverage_rows"]
     }
 
-    assert rows == {"North": (2, 1, 1, 50), "West": (0, 0, 0, None)}
+    assert rows == {"alice": (2, 1, 0, 50)}  # never due is neither covered nor due
 
 
 def test_pages_show_a_customer_without_an_owner(client, maria, north):
     CustomerFactory(
-        team=north, owner=None, name="Orphan", next_checkin_due=TODAY - datetime.timedelta(days=3)
+        team=north, owner=None, name="Orphan", next_checkin_due=TODAY - datetime.timedelta(days=3),
+        health_score=10, health_band="at_risk",
     )
     client.force_login(maria)
     for url in ("/dashboard/", "/customers/", "/customers/?due=1"):

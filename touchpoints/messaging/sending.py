@@ -199,6 +199,10 @@ def _retry_later(message, error):
 def _mark_sent(message):
     """Record the message as sent and put it on the customer's timeline."""
     now = timezone.now()
+    if message.customer_id is None:  # to the team itself (a manager's digest): no timeline
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.Status.SENT, sent_at=now, last_error="")
+        return
     touchpoint = Touchpoint.objects.create(
         customer_id=message.customer_id, author=message.sender,
         kind=Touchpoint.Kind.EMAIL if not message.automated else Touchpoint.Kind.SYSTEM,

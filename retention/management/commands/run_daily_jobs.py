@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.csv_io.uploads import customer_imports_clean
 from customers.models import Customer
 from customers.services import customer_values_recompute_all
+from retention.health.recompute import health_daily
 from surveys.triggers import survey_scan
 from touchpoints.checkins import checkin_due_batches, checkins_open
 from touchpoints.messaging.scans import programs_scan, thank_you_scan
@@ -66,6 +67,18 @@ class Command(BaseCommand):
             self.stdout.write(f"{revalued} customer value(s) would be recomputed; nothing was changed.")
         else:
             self.stdout.write(self.style.SUCCESS(f"values: {revalued} customer(s) recomputed."))
+
+        # Every customer's health score (as of now), then each book's tally for the dashboard.
+        health = health_daily(dry_run=dry_run)
+        bands = ", ".join(f"{n} {band.replace('_', ' ') or 'unknown'}" for band, n in health.bands.items())
+        if dry_run:
+            self.stdout.write(f"health: {health.scored} customer(s) would be scored ({bands}); "
+                              "nothing was changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(
+                f"health: {health.scored} customer(s) scored ({bands}), {health.snapshots} changed, "
+                f"{health.cleared} out of the program cleared, {health.overrides_ended} override(s) "
+                f"expired; {health.books} book tallies."))
 
         # Uploads nobody confirmed are not kept for ever.
         cleaned = customer_imports_clean(dry_run=dry_run)

@@ -1,0 +1,81 @@
+"""
+The health score at scale, on ``seed_bench`` data: the nightly recompute of every customer, the
+one-customer recompute, and the nightly tally of the books.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retention_bench .venv/bin/python bench/health.py
+
+Everything runs in one transaction that is rolled back, so the bench database stays as seeded and
+the run can be repeated. Measured:
+
+- ``steady``: ``health_scan`` on a night when few scores changed (the usual night: a customer
+  whose score and reasons did not change is not written);
+- ``cold``: every stored score forgotten first, so every customer is written (the first night,
+  or after the weights changed): the heaviest case;
+- ``one customer``: ``health_recompute`` of ``--customers`` customers picked at random in the
+  program, one at a time, as when a touchpoint is logged (median and p95);
+- ``tally``: ``book_days_record`` for today (the dashboard's figures).
+
+Prints the load average before and after: the machine is shared, and the figures scale with it.
+"""
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+
+from _setup import django_setup
+
+django_setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from customers.models import Customer  # noqa: E402
+from retention.health.recompute import health_recompute, health_scan  # noqa: E402
+from retention.health.tally import book_days_record  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=200, help="one-customer recomputes to time")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if not Customer.objects.filter(external_id__startswith="BENCH-").exists():
+        sys.exit("No bench data: run `manage.py seed_bench --customers N` on this database first.")
+    load = os.getloadavg()
+    print(f"{Customer.objects.count():,} customers on {connection.vendor}; load average "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} CPUs)")
+    with transaction.atomic():
+        report = timed("steady scan (few changes)", lambda: health_scan())
+        print(f"    {report.scored:,} scored, {report.snapshots:,} snapshots written")
+        ids = list(Customer.objects.in_program().values_list("pk", flat=True))
+        picked = random.Random(args.seed).sample(ids, min(args.customers, len(ids)))
+        times = []
+        for pk in picked:
+            started = time.perf_counter()
+            health_recompute(customer_id=pk)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(f"  one customer: median {statistics.median(times):.1f} ms, p95 "
+              f"{times[int(len(times) * 0.95) - 1]:.1f} ms, max {times[-1]:.1f} ms ({len(times)} customers)")
+        timed("tally of the books (today)", lambda: book_days_record())
+        Customer.objects.update(health_score=None, health_band="", health_factors={}, health_computed_at=None)
+        report = timed("cold scan (every customer written)", lambda: health_scan())
+        print(f"    {report.scored:,} scored, {report.snapshots:,} snapshots written")
+        transaction.set_rollback(True)
+    load = os.getloadavg()
+    print(f"load average after {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+
+
+def timed(label, run):
+    started = time.monotonic()
+    result = run()
+    print(f"  {label}: {time.monotonic() - started:.1f} s")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""
+Storing the health score: for one customer when something happens to it, for everyone at night.
+
+- ``health_recompute(customer_id=)``: read the customer's facts (a batch of one), ``assess``,
+  store, snapshot. A handful of small queries: cheap enough to run inline when a touchpoint,
+  answer, complaint, promise or purchase is recorded (``receivers``).
+- ``health_scan()``: the same for every customer, in batches of ids: each batch's facts are read
+  with one grouped query per source (``facts.facts_for``), assessed, and written with one UPDATE
+  and one INSERT of the snapshots that changed. Customers out of the program lose their score in
+  one UPDATE; expired overrides are ended first. A row recomputed by an event while its batch was
+  being read is not overwritten with the older reading.
+
+Both store through ``_store``; the tests prove the scan leaves every customer as the one-customer
+recompute does.
+"""
+
+import datetime
+import json
+import time
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from customers.models import Customer, in_program_q
+
+from ..models import HealthOverride, HealthSnapshot
+from .factors import HealthBand, assess
+from .facts import facts_for
+from .weights import current_weights
+
+BATCH_SIZE = 2_000
+SAVE_DAYS = 90  # becoming healthy within this long after being at risk counts as a save
+
+
+@transaction.atomic
+def health_recompute(*, customer_id, now=None, weights=None):
+    """Recompute and store one customer's health; returns the ``Assessment`` (None if no such customer)."""
+    now = now or timezone.now()
+    weights = weights or current_weights()
+    facts = facts_for([customer_id], now=now).get(customer_id)
+    if facts is None:
+        return None
+    assessment = assess(facts, weights)
+    _store([(facts, assessment)], weights=weights, now=now)
+    return assessment
+
+
+@dataclass
+class ScanReport:
+    scored: int = 0
+    bands: dict = field(default_factory=lambda: dict.fromkeys(["healthy", "watch", "at_risk", ""], 0))
+    cleared: int = 0
+    overrides_ended: int = 0
+    snapshots: int = 0
+    books: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self):
+        return {"scored": self.scored, "bands": self.bands, "cleared": self.cleared,
+                "overrides_ended": self.overrides_ended, "snapshots": self.snapshots,
+                "books": self.books, "seconds": round(self.seconds, 1)}
+
+
+def health_scan(*, now=None, batch_size=BATCH_SIZE, dry_run=False, customers=None):
+    """
+    Recompute every customer's health (or those of ``customers``, a queryset), in batches.
+    With ``dry_run`` nothing is written: the report says what the scores would be.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    weights = current_weights()
+    report = ScanReport()
+    everyone = Customer.objects.all() if customers is None else customers
+    if not dry_run:
+        report.overrides_ended = overrides_expire(now=now)
+        report.cleared = _clear_outside_program(everyone, now)
+    in_program = everyone.in_program().order_by()
+    bounds = in_program.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        report.seconds = time.monotonic() - started
+        return report
+    for start in range(bounds["low"], bounds["high"] + 1, batch_size):
+        ids = list(in_program.filter(pk__gte=start, pk__lt=start + batch_size).values_list("pk", flat=True))
+        if not ids:
+            continue
+        read_at = timezone.now()
+        results = [(facts, assess(facts, weights)) for facts in facts_for(ids, now=now).values()]
+        for _, assessment in results:
+            report.scored += 1
+            report.bands[assessment.band] += 1
+        if not dry_run:
+            with transaction.atomic():
+                report.snapshots += _store(results, weights=weights, now=now, unless_after=read_at)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _clear_outside_program(customers, now):
+    """Prospects, churned and archived customers have no score: those that still have one lose it."""
+    outside = customers.exclude(in_program_q())
+    ids = list(outside.filter(Q(health_score__isnull=False) | ~Q(health_band=""))
+               .values_list("pk", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        facts = facts_for(ids, now=now)
+        weights = current_weights()
+        _store([(f, assess(f, weights)) for f in facts.values()], weights=weights, now=now)
+    return len(ids)
+
+
+def overrides_expire(*, now=None):
+    """End the overrides whose expiry date has come (the scores go back to the factors')."""
+    now = now or timezone.now()
+    return HealthOverride.objects.filter(
+        ended_at__isnull=True, expires_on__lte=timezone.localdate(now)
+    ).update(ended_at=now, ended_reason=HealthOverride.Ended.EXPIRED)
+
+
+# Storing ----------------------------------------------------------------------------------------
+
+
+def _store(results, *, weights, now, unless_after=None):
+    """
+    Write each ``(facts, assessment)`` that changes anything onto its customer (an unchanged one is
+    not written: ``health_computed_at`` is when its score or reasons last changed) and snapshot
+    those whose score or band moved; with ``unless_after``, leave alone a customer recomputed
+    since then. Returns the snapshots written.
+    """
+    rows = []
+    for facts, assessment in results:
+        factors = assessment.as_json(weights)  # plain JSON values, as the database returns them
+        stored = facts.stored
+        if (stored["score"], stored["band"], stored["factors"]) != (
+                assessment.score, assessment.band, factors):
+            rows.append((facts.customer_id, assessment.score, assessment.band, factors))
+    written = _write_customers(rows, now=now, unless_after=unless_after)
+    overtaken = {pk for pk, *_ in rows} - written  # recomputed by an event while this was read
+    return _write_snapshots(
+        [(facts, a) for facts, a in results if facts.customer_id not in overtaken], now=now
+    )
+
+
+def _write_customers(rows, *, now, unless_after):
+    """The new scores, in one statement; returns the ids written."""
+    if not rows:
+        return set()
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::bigint, %s::smallint, %s, %s::jsonb)"] * len(rows))
+        params = [value for pk, score, band, factors in rows
+                  for value in (pk, score, band, json.dumps(factors))]
+        guard = ""
+        if unless_after is not None:
+            guard = "AND (c.health_computed_at IS NULL OR c.health_computed_at <= %s)"
+            params.append(unless_after)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Customer._meta.db_table} AS c
+                SET health_score = v.score, health_band = v.band, health_factors = v.factors,
+                    health_computed_at = %s
+                FROM (VALUES {values}) AS v(id, score, band, factors)
+                WHERE c.id = v.id {guard}
+                RETURNING c.id
+                """,
+                [now, *params],
+            )
+            return {pk for (pk,) in cursor.fetchall()}
+    ids = {pk for pk, *_ in rows}
+    if unless_after is not None:
+        ids = set(Customer.objects.filter(pk__in=ids).filter(
+            Q(health_computed_at__isnull=True) | Q(health_computed_at__lte=unless_after)
+        ).values_list("pk", flat=True))
+    Customer.objects.bulk_update(
+        [Customer(pk=pk, health_score=score, health_band=band, health_factors=factors,
+                  health_computed_at=now) for pk, score, band, factors in rows if pk in ids],
+        ["health_score", "health_band", "health_factors", "health_computed_at"],
+    )
+    return ids
+
+
+def _write_snapshots(results, *, now):
+    """
+    A snapshot for each customer whose score or band differs from its latest snapshot, dated
+    today (one a day: a second change the same day updates it). ``saved`` when a customer becomes
+    healthy within ``SAVE_DAYS`` of being at risk.
+    """
+    today = timezone.localdate(now)
+    changed = []
+    for facts, assessment in results:
+        last = facts.last_snapshot
+        if last is None and assessment.score is None:
+            continue
+        if last is not None and (last["score"], last["band"]) == (assessment.score, assessment.band):
+            continue
+        changed.append((facts, assessment))
+    if not changed:
+        return 0
+    becoming_healthy = [
+        facts.customer_id for facts, a in changed
+        if a.band == HealthBand.HEALTHY and (facts.last_snapshot or {}).get("band") != HealthBand.HEALTHY
+    ]
+    lately_at_risk = set()
+    if becoming_healthy:
+        lately_at_risk = set(HealthSnapshot.objects.filter(
+            customer_id__in=becoming_healthy, band=HealthBand.AT_RISK,
+            date__gte=today - datetime.timedelta(days=SAVE_DAYS),
+        ).values_list("customer_id", flat=True))
+    snapshots = []
+    for facts, assessment in changed:
+        last = facts.last_snapshot or {}
+        snapshots.append(HealthSnapshot(
+            customer_id=facts.customer_id, date=today, score=assessment.score, band=assessment.band,
+            # A second change the same day keeps the first's (not in update_fields below).
+            previous_band=last.get("band", ""),
+            saved=facts.customer_id in lately_at_risk,
+        ))
+    HealthSnapshot.objects.bulk_create(
+        snapshots, update_conflicts=True, unique_fields=["customer", "date"],
+        update_fields=["score", "band", "saved"],
+    )
+    return len(snapshots)
+
+
+def health_daily(*, now=None, dry_run=False):
+    """
+    The nightly job: every score, then the books' tally for today (``tally``), and old tallies
+    pruned. With ``dry_run`` only the scores are worked out, and nothing is written.
+    """
+    from .tally import book_days_prune, book_days_record
+
+    now = now or timezone.now()
+    report = health_scan(now=now, dry_run=dry_run)
+    if not dry_run:
+        report.books = book_days_record(now=now)
+        book_days_prune(today=timezone.localdate(now))
+    return report
