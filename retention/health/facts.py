@@ -14,7 +14,6 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
-    F,
     Max,
     Min,
     OuterRef,
@@ -167,7 +166,7 @@ def _read_surveys(batch, span, now):
         Response.objects.filter(customer_id__gte=span[0], customer_id__lte=span[1],
                                 created_at__gte=now - datetime.timedelta(days=SURVEY_DAYS))
         .order_by("-created_at", "-pk")
-        .values("customer_id", "score", "comment", "created_at", kind=F("invitation__survey__kind"))
+        .values("customer_id", "score", "comment", "created_at", "kind")
     )
     for customer, answer in _each(batch, answers):
         customer.responses.append({

@@ -80,7 +80,7 @@ def book_flows(on):
     merge(_counted(
         Response.objects.filter(created_at__gte=since, created_at__lt=until,
                                 customer__archived_at__isnull=True)
-        .alias(kind=F("invitation__survey__kind")).order_by().values(*keys).annotate(**answers),
+        .order_by().values(*keys).annotate(**answers),
         windows))
 
     overdue = Q(status=Promise.Status.OPEN, due_on__lt=on)

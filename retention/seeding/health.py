@@ -66,7 +66,7 @@ def last_survey_fields_fill(*, customers):
     latest = Response.objects.filter(customer=OuterRef("pk")).order_by("-created_at", "-pk")
     return customers.filter(last_survey_at__isnull=True, survey_responses__isnull=False).distinct().update(
         last_survey_score=Subquery(latest.values("score")[:1]),
-        last_survey_kind=Subquery(latest.values("invitation__survey__kind")[:1]),
+        last_survey_kind=Subquery(latest.values("kind")[:1]),
         last_survey_at=Subquery(latest.values("created_at")[:1]),
     )
 
