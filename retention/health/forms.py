@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from ..models import HealthWeights
 from .overrides import MAX_DAYS, override_problems
+from .weights import SETTINGS
 
 DEFAULT_DAYS = 30  # an override's expiry date, unless the manager chooses another
-from .weights import SETTINGS
 
 
 class WeightsForm(forms.ModelForm):
