@@ -84,6 +84,9 @@ def customer_detail(request, pk):
         "referrer_visible": referrer_visible(request.user, customer),
         "referrals": customer_referrals(user=request.user, customer=customer),
         **health_panel(customer),
+        # Asked by the page only for managers: whether this customer's team is one they manage.
+        "can_override": lambda: request.user.is_superuser
+        or customer.team.managers.filter(pk=request.user.pk).exists(),
     })
     return render(request, "customers/detail.html", context)
 

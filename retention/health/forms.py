@@ -9,6 +9,8 @@ from ..models import HealthWeights
 from .overrides import MAX_DAYS, override_problems
 from .weights import SETTINGS
 
+DEFAULT_DAYS = 30  # an override's expiry date, unless the manager chooses another
+
 
 class WeightsForm(forms.ModelForm):
     class Meta:
@@ -49,6 +51,8 @@ class OverrideForm(forms.Form):
         self.fields["expires_on"].widget.attrs.update(
             min=(self.today + datetime.timedelta(days=1)).isoformat(),
             max=(self.today + datetime.timedelta(days=MAX_DAYS)).isoformat())
+        self.fields["expires_on"].initial = self.today + datetime.timedelta(days=DEFAULT_DAYS)
+        self.fields["score"].widget.attrs["autofocus"] = True
 
     def clean(self):
         data = super().clean()

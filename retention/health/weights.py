@@ -50,8 +50,16 @@ def weights_save(*, data, user):
 # The preview ------------------------------------------------------------------------------------
 
 
+def _json_integer(path):
+    """The integer at ``path`` in ``health_factors``; NULL when it is missing or a JSON null (on
+    SQLite ``KT`` reads a JSON null as the text 'null', which would cast to 0)."""
+    lookup = f"health_factors__{path}"
+    return Case(When(Q(**{lookup: None}) | Q(**{f"{lookup}__isnull": True}), then=Value(None)),
+                default=Cast(KT(lookup), IntegerField()), output_field=IntegerField())
+
+
 def _factor_score(key):
-    return Cast(KT(f"health_factors__factors__{key}__score"), IntegerField())
+    return _json_integer(f"factors__{key}__score")
 
 
 def rescored(weights):
@@ -63,13 +71,12 @@ def rescored(weights):
             continue
         score = _factor_score(key)
         points = points + Coalesce(score * Value(weight), Value(0))
-        # KT reads a JSON null as SQL NULL (``isnull`` on the JSON path would see a value).
         total = total + Case(When(IsNull(score, False), then=Value(weight)), default=Value(0))
     if isinstance(total, Value):  # every weight 0: nothing is known
         computed = Value(None, output_field=IntegerField())
     else:
         computed = (Value(2) * points + total) / NullIf(Value(2) * total, Value(0))
-    override = Cast(KT("health_factors__override__score"), IntegerField())
+    override = _json_integer("override__score")
     return Coalesce(override, computed, output_field=IntegerField())
 
 

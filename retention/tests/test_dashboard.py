@@ -337,7 +337,8 @@ def test_the_dashboard_costs_the_same_queries_for_10_and_200_customers(client, m
     book_of(190, north, [alice, bob, maria])
     large = dashboard_queries(client)
     assert small == large
-    assert large <= 14
+    # PostgreSQL computes the median time to resolve in SQL; SQLite reads the durations (2 more).
+    assert large <= (14 if connection.vendor == "postgresql" else 16)
 
 
 def test_an_account_managers_dashboard_costs_the_same_queries_too(client, alice, north):

@@ -12,6 +12,7 @@ import pytest
 
 from customers.models import Customer
 from customers.services import customer_create, purchase_add
+from customers.tests.factories import UserFactory
 from retention.health.recompute import health_recompute
 from retention.models import HealthOverride, HealthWeights
 from touchpoints.services import complaint_open, promise_create, touchpoint_log
@@ -153,3 +154,15 @@ def test_an_account_manager_cannot_override(client, alice, north):
     response = client.post(f"/customers/{customer.pk}/health/override/",
                            {"score": "90", "comment": "x", "expires_on": "2026-04-01"})
     assert response.status_code == 404 and not HealthOverride.objects.exists()
+
+
+def test_the_override_link_is_offered_to_the_managers_of_the_customers_team_only(client, maria, alice,
+                                                                               north, south, charlie):
+    customer = customer_create(user=alice, team=north, name="Northern", owner=alice, timezone="UTC")
+    sam = UserFactory(username="sam")
+    south.managers.add(sam)
+    north.members.add(sam)  # sees North's customers, manages only South
+    link = f"/customers/{customer.pk}/health/override/"
+    for user, offered in ((maria, True), (sam, False), (alice, False)):
+        client.force_login(user)
+        assert (link in client.get(f"/customers/{customer.pk}/").content.decode()) is offered, user
