@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 
 Status, Reason = OutboxMessage.Status, OutboxMessage.Reason
 TEMPORARY_ERRORS = (smtplib.SMTPException, socket.error, TimeoutError, ConnectionError)
-# The lease of the rows of a batch in hand is renewed this often while the batch goes on.
-HEARTBEAT_SECONDS = 15
 OUTCOMES = ("sent", "retry", "failed", "suppressed", "expired", "deferred", "skipped")
 
 
@@ -65,7 +63,8 @@ def outbox_send(message_ids):
     server_answered = False
     try:
         for index, message_id in enumerate(ids):
-            if time.monotonic() - heartbeat > HEARTBEAT_SECONDS:
+            # The lease of the batch's rows is renewed four times a lease while the batch goes on.
+            if time.monotonic() - heartbeat > settings.OUTBOX_SENDING_LEASE_SECONDS / 4:
                 _take_in_hand(ids[index:])
                 heartbeat = time.monotonic()
             message, result = _claim(loaded.get(message_id))

@@ -7,7 +7,9 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
@@ -164,4 +166,34 @@ def test_the_timeline_entry_is_written_once_even_after_a_crash_before_it(contact
     message.refresh_from_db()
     touchpoints = Touchpoint.objects.filter(customer=contact.customer)
     assert touchpoints.count() == 1 and message.touchpoint == touchpoints.get()
-    assert message.touchpoint.summary == "Happy birthday" and list(message.touchpoint.contacts.all()) == [contact]
+    assert message.touchpoint.summary == "Happy birthday"
+    assert list(message.touchpoint.contacts.all()) == [contact]
+
+
+class AcceptanceNotingBackend(LocmemBackend):
+    """The test outbox, noting how many queries had run when each message was accepted."""
+
+    accepted_after = []
+
+    def send_messages(self, email_messages):
+        sent = super().send_messages(email_messages)
+        self.accepted_after.append(len(connection.queries))
+        return sent
+
+
+def test_between_the_servers_acceptance_and_sent_there_is_one_update(contact, settings, alice):
+    """
+    The duplicate window after a crash runs from the server's acceptance to the row saying
+    ``sent``: nothing but that one UPDATE may stand in it (the timeline entry comes after).
+    """
+    settings.EMAIL_BACKEND = f"{__name__}.AcceptanceNotingBackend"
+    AcceptanceNotingBackend.accepted_after.clear()
+    message, _ = enqueue(contact, sender=alice)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_send([message.pk])["sent"] == 1
+
+    [accepted] = AcceptanceNotingBackend.accepted_after
+    after = [query["sql"] for query in queries.captured_queries[accepted - queries.initial_queries:]]
+    assert after[0].startswith('UPDATE "touchpoints_outboxmessage" SET "status" = \'sent\''), after[:3]
+    assert any(sql.startswith('INSERT INTO "touchpoints_touchpoint"') for sql in after[1:])

@@ -15,8 +15,8 @@ from django.core.management import call_command
 
 from customers.models import Customer
 from touchpoints.checkins import checkin_due_batches
-from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.messaging.scans import programs_scan
+from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import FollowUp, OutboxMessage, Program
 from touchpoints.tests.program_customers import DAY, UTC, customer, keys
 

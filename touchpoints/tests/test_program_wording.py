@@ -14,8 +14,8 @@ from django.test import Client
 from customers.models import Contact, Customer
 from customers.tests.factories import KeyDateFactory, PurchaseFactory
 from touchpoints.messaging import defaults
-from touchpoints.messaging.scans import programs_scan, thank_you_scan
 from touchpoints.messaging.composing import build_email
+from touchpoints.messaging.scans import programs_scan, thank_you_scan
 from touchpoints.messaging.sending import outbox_send
 from touchpoints.messaging.wording import program_preview
 from touchpoints.models import EmailSignature, OutboxMessage, Program
