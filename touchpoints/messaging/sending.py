@@ -86,7 +86,7 @@ def outbox_send(message_ids):
                     connection = None
                     server.record_failure(error)
                     outcome[_retry_later(message, error)] += 1
-                    outcome["retry"] += _postpone(ids[index + 1:], error)
+                    outcome["retry"] += _postpone(ids[index + 1:], error, attempts=message.attempts)
                     break
             result = _deliver(message, connection)
             outcome[result] += 1
@@ -272,15 +272,21 @@ def _retry_later(message, error):
     return "retry"
 
 
-def _postpone(message_ids, error):
-    """The rest of a batch the server did not let in: back in line, unclaimed, like the first."""
+def _postpone(message_ids, error, *, attempts):
+    """
+    The rest of a batch the server did not let in: the attempt failed for them too. Back in line
+    with the first one's backoff (``attempts``, its count), and their own counts one up; a message
+    past its latest send time among them is left to the sweeper, which expires it.
+    """
     if not message_ids:
         return 0
-    delay = backoff_seconds(1)
-    postponed = OutboxMessage.objects.filter(pk__in=message_ids, status=Status.PENDING).update(
-        send_after=timezone.now() + datetime.timedelta(seconds=delay), last_error=_describe(error),
-        lease_until=None, reason=Reason.RETRYING,
-        reason_note="Temporary failure; tried again as soon as the mail server answers again.",
+    delay = backoff_seconds(attempts)
+    now = timezone.now()
+    postponed = OutboxMessage.objects.filter(pk__in=message_ids, status=Status.PENDING,
+                                             send_after__lte=now).update(
+        send_after=now + datetime.timedelta(seconds=delay), last_error=_describe(error), lease_until=None,
+        attempts=F("attempts") + 1, reason=Reason.RETRYING,
+        reason_note="Temporary failure; tried again later, or as soon as the mail server answers again.",
     )
     queue_send(message_ids, countdown=delay)
     return postponed

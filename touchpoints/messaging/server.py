@@ -71,12 +71,13 @@ def record_ok(*, now=None):
 
 
 def backlog_release(*, now=None):
-    """Messages waiting out a backoff after temporary failures: due now, and queued. Returns their ids."""
+    """Messages waiting to be retried after temporary failures: due now, and queued. Returns their ids."""
     now = now or timezone.now()
-    waiting = OutboxMessage.objects.filter(status=PENDING, reason=OutboxMessage.Reason.RETRYING,
-                                           send_after__gt=now)
+    # Whether their backoff is still running or their retry task is queued behind others: now.
+    waiting = OutboxMessage.objects.filter(status=PENDING, reason=OutboxMessage.Reason.RETRYING)
     ids = list(waiting.values_list("pk", flat=True))
-    OutboxMessage.objects.filter(pk__in=ids, status=PENDING).update(send_after=now, lease_until=None)
+    OutboxMessage.objects.filter(pk__in=ids, status=PENDING, send_after__gt=now).update(send_after=now)
+    OutboxMessage.objects.filter(pk__in=ids, status=PENDING).update(lease_until=None)
     for start in range(0, len(ids), SEND_BATCH_SIZE):
         if not queue_send(ids[start:start + SEND_BATCH_SIZE]):
             break  # the broker is down too: the sweeper queues them, they are due

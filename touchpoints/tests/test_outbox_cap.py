@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.tests.factories import ContactFactory, PurchaseFactory
+from customers.tests.factories import PurchaseFactory
 from touchpoints.messaging.ledger import outbox_enqueue
 from touchpoints.messaging.reading import outbox_daily_counts
 from touchpoints.messaging.scans import programs_scan
@@ -143,8 +143,8 @@ def test_the_day_is_the_recipients(north, alice, time_machine):
     evening = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     morning = datetime.datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
     for key, when in (("checkin:a", evening), ("checkin:b", morning)):
-        outbox_enqueue(occasion_key=key, program="checkin", customer=buyer, contact=contact, to=[contact.email],
-                       subject=key, body_text="Hi", send_after=when)
+        outbox_enqueue(occasion_key=key, program="checkin", customer=buyer, contact=contact,
+                       to=[contact.email], subject=key, body_text="Hi", send_after=when)
     time_machine.move_to(evening)
     outbox_sweep()
     time_machine.move_to(morning)

@@ -48,7 +48,8 @@ def customer(north, alice):
 
 @pytest.fixture
 def contact(customer):
-    return ContactFactory(customer=customer, name="Jürgen Müller", email="juergen@example.de", is_primary=True)
+    return ContactFactory(customer=customer, name="Jürgen Müller", email="juergen@example.de",
+                          is_primary=True)
 
 
 def enqueue(contact, *, key=None, program="checkin", automated=True, **fields):
@@ -177,7 +178,8 @@ def test_dkim_setup_writes_a_private_key_and_prints_the_three_records(settings, 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     out = capsys.readouterr().out
     record = dns_record(path.read_bytes())
-    published = "".join(re.findall(r'"([^"]*)"', out.split("mail2026._domainkey.acme.example.")[1].split("\n")[0]))
+    line = out.split("mail2026._domainkey.acme.example.")[1].split("\n")[0]
+    published = "".join(re.findall(r'"([^"]*)"', line))
     assert published == record  # the record, split in 255-character strings, is the key's
     assert 'acme.example.  IN  TXT  "v=spf1' in out
     assert '_dmarc.acme.example.  IN  TXT  "v=DMARC1; p=none;' in out
