@@ -10,3 +10,4 @@ class RetentionConfig(AppConfig):
         from .health import receivers
 
         receivers.connect()
+        from . import checks  # noqa: F401  (registers the project's system checks)

@@ -29,6 +29,7 @@ REQUIRED_IN_PRODUCTION = (
     "CELERY_BROKER_URL",
     "EMAIL_URL",
     "SITE_URL",
+    "DEFAULT_FROM_EMAIL",
 )
 if not DEBUG:
     missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
@@ -158,6 +159,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <retention
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# DKIM: every message is signed when a private key is configured (touchpoints/messaging/dkim.py);
+# ``manage.py dkim_setup`` makes one. DKIM_PRIVATE_KEY is the PEM itself or a file's path; without
+# it, the key that dkim_setup wrote for DKIM_SELECTOR under VAR_DIR/dkim/ serves, if there is one.
+# DKIM_DOMAIN defaults to the domain of DEFAULT_FROM_EMAIL, which it must match (retention/checks.py).
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="retention")
+DKIM_KEY_DIR = VAR_DIR / "dkim"
+DKIM_PRIVATE_KEY = env.str("DKIM_PRIVATE_KEY", default="") or (
+    str(DKIM_KEY_DIR / f"{DKIM_SELECTOR}.pem") if (DKIM_KEY_DIR / f"{DKIM_SELECTOR}.pem").is_file() else ""
+)
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="")
+
 # Celery: Redis in production; a file-system broker under var/ as the embedded default, so the
 # web process, the worker and the scheduler share a queue with nothing else installed.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -224,8 +236,36 @@ CURRENCY = env.str("CURRENCY", default="EUR")
 # lifetime value of at least this much, in CURRENCY.
 CARD_WORTHY_VALUE = env.int("CARD_WORTHY_VALUE", default=10_000)
 # The outbox's first retry after a temporary SMTP failure waits about this many seconds, doubling
-# with each attempt up to 15 minutes (tests set it low to see retries happen).
+# with each attempt up to 15 minutes (tests set it low to see retries happen). A message is retried
+# so until its latest sensible send time (below); one without (meeting notes) for OUTBOX_GIVE_UP_DAYS.
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_GIVE_UP_DAYS = env.float("OUTBOX_GIVE_UP_DAYS", default=3.0)
+# The most automated messages one address receives on one local day (touchpoints/messaging/cap.py).
+OUTBOX_DAILY_CAP = env.int("OUTBOX_DAILY_CAP", default=1)
+if OUTBOX_DAILY_CAP < 1:
+    raise ImproperlyConfigured(f"OUTBOX_DAILY_CAP must be 1 or more, not {OUTBOX_DAILY_CAP}.")
+# Days a message may still go out after it was due, per program ("checkin=5,post_purchase=2"); the
+# rest keep the defaults of touchpoints/messaging/policy.py. Dated greetings only go out on their day.
+def _days_per_program(name):
+    """``program=days,…`` from the environment as ``{program: days}``; a malformed entry stops the start."""
+    parsed = {}
+    for item in filter(None, (part.strip() for part in env.str(name, default="").split(","))):
+        key, _, days = item.partition("=")
+        try:
+            parsed[key.strip()] = float(days)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not program=days (e.g. checkin=3)") from None
+        if parsed[key.strip()] < 0:
+            raise ImproperlyConfigured(f"{name}: {item!r}: the days cannot be negative")
+    return parsed
+
+
+OUTBOX_GRACE_DAYS = _days_per_program("OUTBOX_GRACE_DAYS")
+# A message claimed for sending this long ago has lost its worker (killed mid-send): the sweeper,
+# every minute, puts it back in line. Keep it above a slow SMTP exchange (EMAIL_TIMEOUT per step).
+OUTBOX_SENDING_LEASE_SECONDS = env.int("OUTBOX_SENDING_LEASE_SECONDS", default=60)
+# The mail server's state: its first failure logs a WARNING, failing this long an ERROR.
+OUTBOX_SMTP_ERROR_AFTER_SECONDS = env.int("OUTBOX_SMTP_ERROR_AFTER_SECONDS", default=5 * 60)
 # Lifetime value: the share of customers still buying one year who still buy the next, used to
 # project a customer's value over 1, 2 and 10 years (see docs/LIFETIME_VALUE.md).
 LTV_RETENTION_RATE = env.float("LTV_RETENTION_RATE", default=0.85)

@@ -28,6 +28,7 @@ from customers.selectors import customer_referrals, status_history
 from customers.value import lifetime_value
 from surveys.selectors import CUSTOMER_TIMELINE
 from touchpoints.forms import TouchpointForm
+from touchpoints.messaging.server import mail_health
 from touchpoints.selectors import (
     PROMISE_RATE_DAYS,
     complaint_panel,
@@ -145,11 +146,31 @@ def profile(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """200 when the database and the broker answer, 503 when either does not."""
+    """
+    200 when the database and the broker answer, 503 when either does not. Also the mail server's
+    state and the outbox's backlog (``mail``): a mail server that fails does not make the site
+    unhealthy (messages wait, and go out once it answers), but monitoring should see it.
+    """
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks},
+    mail = _check_mail() if checks["database"] == "ok" else {"server": "unknown"}
+    return JsonResponse({"status": "ok" if healthy else "error", **checks, "mail": mail},
                         status=200 if healthy else 503)
+
+
+def _check_mail():
+    """The mail server as the senders last found it, and how many messages wait, since when."""
+    try:
+        health = mail_health()
+    except Exception as error:  # the database answered a moment ago; say what failed, stay up
+        return {"server": "unknown", "error": error.__class__.__name__}
+    return {
+        "server": "failing" if health["failing"] else "ok",
+        "failing_since": health["failing_since"].isoformat() if health["failing_since"] else None,
+        "last_error": health["last_error"],
+        "due": health["due"],
+        "oldest_due_seconds": health["oldest_due_seconds"],
+    }
 
 
 def _check_database():

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from customers.models import Contact, Customer, CustomerOwnedQuerySet
@@ -346,8 +347,29 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
+        EXPIRED = "expired", "Expired"
+        MERGED = "merged", "Merged"
+
+    class Reason(models.TextChoices):
+        """Why a message is not (yet) sent, or how it ended; told in full in ``reason_note``."""
+
+        UNSUBSCRIBED = "unsubscribed", "Contact unsubscribed"
+        DEFERRED = "deferred", "Waiting for a free day"
+        CAPPED = "capped", "Daily limit reached"
+        MERGED = "merged", "Merged into another message"
+        STALE = "stale", "Its moment had passed"
+        RETRYING = "retrying", "Mail server failing, retrying"
+        OUTAGE = "outage", "Mail server failing until too late"
+        REJECTED = "rejected", "Refused by the mail server"
+        GAVE_UP = "gave_up", "Gave up retrying"
 
     occasion_key = models.CharField(max_length=200, unique=True)
+    # What the message's X-Retention-Occasion header carries instead of the key: an HMAC of it, so
+    # support can find the message from a received copy without the header exposing internal ids.
+    occasion_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    # Made when the message is decided and reused on every attempt, so that the rare resend after
+    # a crash carries the same Message-ID, which mail providers and clients collapse.
+    message_id = models.CharField(max_length=255, blank=True)
     program = models.CharField(max_length=20, choices=Program.Key.choices)
     # Empty only for messages to the team itself (a manager's digest), never for one to a customer.
     customer = models.ForeignKey(
@@ -368,10 +390,27 @@ class OutboxMessage(models.Model):
         default=True, help_text="Automated messages carry one-click unsubscribe and respect it."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    reason_note = models.CharField(max_length=500, blank=True)
     send_after = models.DateTimeField(default=timezone.now)
+    # The latest sensible send time: a greeting's day, a follow-up's grace (messaging/policy.py).
+    # Past it, the message is expired, never sent late. Empty: no such limit (meeting notes).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # When it was first due, if the daily limit moved it to a later day.
+    deferred_from = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged",
+        help_text="The message that carries this one's content too.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Until when the row is in someone's hands: queued to a worker, in a worker's batch, being
+    # sent. The sweeper leaves it alone until then, and takes it back after.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The local day (of the recipient) and the slot of the daily limit a sent message took.
+    cap_day = models.DateField(null=True, blank=True)
+    cap_slot = models.PositiveSmallIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     touchpoint = models.OneToOneField(
@@ -390,11 +429,42 @@ class OutboxMessage(models.Model):
             models.Index(fields=["status", "send_after"], name="outbox_status_due"),
             models.Index(fields=["customer", "-created_at"], name="outbox_customer_time"),
             models.Index(fields=["program", "-created_at"], name="outbox_program_time"),
+            models.Index(fields=["send_after"], name="outbox_send_after"),
+            # The daily limit looks up what one address gets around one day.
+            models.Index(Lower("to"), "send_after", name="outbox_recipient_time"),
+            models.Index(fields=["deferred_from"], name="outbox_deferred",
+                         condition=Q(deferred_from__isnull=False)),
+            # Sent, but the worker died before the timeline entry: the sweeper writes it.
+            models.Index(fields=["sent_at"], name="outbox_sent_off_timeline",
+                         condition=Q(status="sent", touchpoint__isnull=True, customer__isnull=False)),
+        ]
+        constraints = [
+            # One message per slot of the daily limit, per address and local day: two workers
+            # sending to the same person at once cannot both take the last slot.
+            models.UniqueConstraint(Lower("to"), "cap_day", "cap_slot", name="outbox_daily_cap_slot",
+                                    condition=Q(cap_day__isnull=False)),
         ]
 
     def __str__(self):
-        return f"{self.get_program_display()} → {self.customer} ({self.status})"
+        return f"{self.get_program_display()} → {self.customer or self.to} ({self.status})"
 
     @property
     def recipients(self):
         return [line.strip() for line in self.to.splitlines() if line.strip()]
+
+
+class MailServerState(models.Model):
+    """
+    The outgoing mail server as the senders last found it: one row, written on a change of state
+    only (``touchpoints/messaging/server.py``). Read by ``/healthz`` and the Outbox page.
+    """
+
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    # Whether this outage has been logged as an ERROR yet (once per outage).
+    error_logged = models.BooleanField(default=False)
+
+    def __str__(self):
+        return "failing" if self.failing_since else "ok"

@@ -6,7 +6,7 @@ import datetime
 from celery import shared_task
 
 from . import checkins
-from .messaging import ledger, scans, sending
+from .messaging import scans, sending, sweeper
 
 
 @shared_task
@@ -31,7 +31,8 @@ def send_outbox_messages(message_ids):
 
 @shared_task
 def sweep_outbox():
-    return len(ledger.outbox_sweep())
+    """Every minute: lost work back in line, stale messages expired, the mail server probed."""
+    return len(sweeper.outbox_sweep())
 
 
 @shared_task

@@ -18,6 +18,7 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
     "EMAIL_URL": "smtp://mail.example.com:587",
     "SITE_URL": "https://retention.example.com",
+    "DEFAULT_FROM_EMAIL": "Retention <retention@retention.example.com>",
 }
 
 
@@ -31,7 +32,11 @@ def manage(*args, env):
 def test_healthz_is_200_when_database_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    health = response.json()
+    assert {key: health[key] for key in ("status", "database", "broker")} == {
+        "status": "ok", "database": "ok", "broker": "ok"}
+    assert health["mail"] == {"server": "ok", "failing_since": None, "last_error": "", "due": 0,
+                              "oldest_due_seconds": 0}
 
 
 @pytest.mark.django_db
@@ -48,10 +53,19 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
 
 
 def test_check_deploy_is_clean_with_production_values(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING",
-                    env={**PRODUCTION, "VAR_DIR": str(tmp_path)})
+    env = {**PRODUCTION, "VAR_DIR": str(tmp_path)}
+    setup = manage("dkim_setup", "--domain", "retention.example.com", env=env)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_mail_would_go_out_unsigned(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING",
+                    env={**PRODUCTION, "VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "retention.W001" in result.stderr and "dkim_setup" in result.stderr
 
 
 def test_a_missing_production_setting_stops_the_start_with_a_clear_message(tmp_path):

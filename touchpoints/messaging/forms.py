@@ -53,10 +53,20 @@ class OutboxFilterForm(forms.Form):
                                 widget=forms.Select(attrs={"class": "form-select"}))
     status = forms.ChoiceField(choices=[("", "Any status"), *OutboxMessage.Status.choices],
                                required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    reason = forms.ChoiceField(choices=[("", "Any reason"), *OutboxMessage.Reason.choices],
+                               required=False, widget=forms.Select(attrs={"class": "form-select"}))
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(
         attrs={"type": "date", "class": "form-control"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(
         attrs={"type": "date", "class": "form-control"}))
+    ref = forms.CharField(
+        label="Reference", required=False, max_length=300,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "X-Retention-Occasion or Message-ID"}),
+    )
+
+    def clean_ref(self):
+        return self.cleaned_data["ref"].strip()
 
     def clean(self):
         cleaned = super().clean()

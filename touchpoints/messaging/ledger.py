@@ -1,20 +1,22 @@
 """
 The outbox ledger: deciding to send (a row with a unique occasion key), handing rows to a worker
-once the decision commits, sweeping up what was left pending, retrying a failed message, and
-reading the ledger for the Outbox page.
+once the decision commits, and putting a failed message back in line.
 
-Sending itself (claim, SMTP, backoff) is in ``sending.py``; scans write their rows in bulk through
-``scans.materialize`` and hand them over with ``enqueue_on_commit`` as ``outbox_enqueue`` does.
+Sending itself (claim, SMTP, backoff) is in ``sending.py``, the sweeper in ``sweeper.py``; scans
+write their rows in bulk through ``scans.materialize`` and hand them over with
+``enqueue_on_commit`` as ``outbox_enqueue`` does.
 """
 
 import datetime
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ..models import OutboxMessage
+from .composing import new_message_id, occasion_reference
+from .policy import DATED
+from .policy import expires_at as latest_send_time
 from .unsubscribe import with_unsubscribe_footer
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,9 @@ log = logging.getLogger(__name__)
 # kept well below the broker's visibility timeout (one hour), so a task waiting in the queue is
 # never delivered twice by Redis. Anything due later is queued by the sweeper when it falls due.
 BACKOFF_CAP_SECONDS = 15 * 60
-# A row in ``sending`` this long has lost its worker (killed mid-send): the sweeper takes it back.
-STUCK_AFTER = datetime.timedelta(minutes=10)
-# A row the sweeper queued is left to its task this long before it is queued again.
+# A row queued to the broker is left to its task this long (after it is due) before a sweep queues
+# it again: with a backlog longer than the sweep interval, a sweep does not queue the same rows over
+# and over. A worker that takes the task leases the rows for itself (``sending.py``), for less.
 QUEUED_LEASE = datetime.timedelta(minutes=10)
 SEND_BATCH_SIZE = 100
 # A short retry when publishing, so a broker outage costs the deciding request a second, not ten.
@@ -35,33 +37,50 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 
 def outbox_enqueue(*, occasion_key, program, customer, to, subject, body_text, contact=None,
                    body_html="", sender=None, reply_to="", automated=True, send_after=None,
-                   related_touchpoint=None):
+                   related_touchpoint=None, expires_at=None):
     """
     Decide to send one message; returns ``(message, created)``.
 
     Call it inside the transaction that makes the decision. Automated messages get the
     unsubscribe footer (stored as sent) and are suppressed for unsubscribed contacts.
+    ``expires_at`` is the latest sensible send time; by default the program's (``policy.py``).
+    A message decided after it is recorded as expired, not sent.
     """
+    now = timezone.now()
+    send_after = send_after or now
+    if expires_at is None:
+        zone = customer.timezone if customer is not None else timezone.get_current_timezone_name()
+        expires_at = latest_send_time(program, send_after, zone)
     if automated and contact is not None:
         body_text = with_unsubscribe_footer(body_text, contact)
-    status = OutboxMessage.Status.PENDING
+    status, reason, note = OutboxMessage.Status.PENDING, "", ""
     if automated and contact is not None and contact.unsubscribed_at is not None:
-        status = OutboxMessage.Status.SUPPRESSED
+        status, reason = OutboxMessage.Status.SUPPRESSED, OutboxMessage.Reason.UNSUBSCRIBED
+        note = "The contact had unsubscribed from automated messages."
+    elif expires_at is not None and expires_at <= now:
+        status, reason = OutboxMessage.Status.EXPIRED, OutboxMessage.Reason.STALE
+        note = stale_note(expires_at)
     if isinstance(to, (list, tuple)):
         to = "\n".join(to)
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
-                occasion_key=occasion_key, program=program, customer=customer, contact=contact,
+                occasion_key=occasion_key, occasion_ref=occasion_reference(occasion_key),
+                message_id=new_message_id(), program=program, customer=customer, contact=contact,
                 to=to, subject=subject, body_text=body_text, body_html=body_html, sender=sender,
-                reply_to=reply_to, automated=automated, status=status,
-                send_after=send_after or timezone.now(), related_touchpoint=related_touchpoint,
+                reply_to=reply_to, automated=automated, status=status, reason=reason, reason_note=note,
+                send_after=send_after, expires_at=expires_at, related_touchpoint=related_touchpoint,
             )
     except IntegrityError:
         return OutboxMessage.objects.get(occasion_key=occasion_key), False
     if status == OutboxMessage.Status.PENDING:
         enqueue_on_commit([message.pk], message.send_after)
     return message, True
+
+
+def stale_note(expires_at):
+    limit = timezone.localtime(expires_at)
+    return f"Not sent: it was decided after its latest send time ({limit:%Y-%m-%d %H:%M %Z})."
 
 
 def enqueue_on_commit(message_ids, send_after=None):
@@ -77,77 +96,57 @@ def enqueue_on_commit(message_ids, send_after=None):
     transaction.on_commit(lambda: queue_send(ids, countdown=delay))
 
 
-def queue_send(message_ids, countdown=0):
+def queue_send(message_ids, countdown=0, *, now=None):
     """
-    Hand messages to a worker; True if the broker took them.
+    Hand messages to a worker; True if the broker took them. The rows are then leased to their
+    task (``QUEUED_LEASE`` after they fall due), so the sweeper does not queue them again meanwhile.
 
     A broker that is down must not fail the request or the scan that decided to send: the rows
     are committed and pending, and the sweeper queues them once the broker is back.
     """
     from ..tasks import send_outbox_messages  # the task module calls back into this package
 
+    ids = list(message_ids)
     try:
-        send_outbox_messages.apply_async((list(message_ids),), countdown=countdown,
-                                         retry_policy=PUBLISH_RETRY_POLICY)
+        send_outbox_messages.apply_async((ids,), countdown=countdown, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception:
         log.warning("could not queue %d outbox message(s) %s; they stay pending for the sweeper",
-                    len(message_ids), list(message_ids)[:10], exc_info=True)
+                    len(ids), ids[:10], exc_info=True)
         return False
+    # Only rows nobody has in hand yet: a worker may already be on them (or, eagerly, done).
+    now = now or timezone.now()
+    lease = now + datetime.timedelta(seconds=countdown) + QUEUED_LEASE
+    OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).exclude(
+        lease_until__gt=now).update(lease_until=lease)
     return True
 
 
-def outbox_sweep(*, now=None, limit=20_000):
-    """
-    Re-queue what should be on its way: pending rows that are due (their task was lost, say in a
-    broker outage, or they were due too late to be queued when decided) and rows stuck in
-    ``sending`` (their worker was killed). Returns the ids queued.
-
-    Queued rows are stamped (``claimed_at``) and left to their task for ``QUEUED_LEASE``: with a
-    backlog longer than the sweep interval, a sweep does not queue the same rows over and over.
-    """
-    now = now or timezone.now()
-    OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
-    ).update(status=OutboxMessage.Status.PENDING)
-    ids = list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, send_after__lte=now)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - QUEUED_LEASE))
-        .order_by("send_after").values_list("pk", flat=True)[:limit]
-    )
-    for start in range(0, len(ids), SEND_BATCH_SIZE):
-        batch = ids[start:start + SEND_BATCH_SIZE]
-        if not queue_send(batch):
-            return ids[:start]  # the broker is down: the next sweep tries again
-        OutboxMessage.objects.filter(pk__in=batch, status=OutboxMessage.Status.PENDING).update(
-            claimed_at=now
-        )
-    return ids
+class RetryRefused(ValueError):
+    """A message that may not be put back in line; the message says why, for the person who asked."""
 
 
 def outbox_retry(*, message):
-    """Put a failed message back in line (a person asked for it); attempts start again."""
-    retried = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.FAILED).update(
-        status=OutboxMessage.Status.PENDING, attempts=0, send_after=timezone.now(), claimed_at=None
-    )
-    if retried:
-        enqueue_on_commit([message.pk])
+    """
+    Put a failed message back in line (a person asked for it); attempts start again. A greeting
+    whose day has passed is refused (``RetryRefused``): it would arrive saying "Happy birthday" days
+    late. Any other message gets its program's grace again, from now.
+    """
+    now = timezone.now()
+    if message.status != OutboxMessage.Status.FAILED:
+        raise RetryRefused(f"Only a failed message can be retried; this one is "
+                           f"{message.get_status_display().lower()}.")
+    fields = {"status": OutboxMessage.Status.PENDING, "attempts": 0, "send_after": now,
+              "claimed_at": None, "lease_until": None, "reason": "", "reason_note": ""}
+    if message.expires_at is not None and message.expires_at <= now:
+        if message.program in DATED:
+            raise RetryRefused(f"Its day has passed ({timezone.localtime(message.expires_at):%Y-%m-%d}): "
+                               "a greeting is never sent after its day.")
+        zone = message.customer.timezone if message.customer_id else timezone.get_current_timezone_name()
+        fields["expires_at"] = latest_send_time(message.program, now, zone)
+    retried = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.FAILED).update(**fields)
     message.refresh_from_db()
-    return bool(retried)
-
-
-def outbox_filter(messages, *, program="", status="", date_from=None, date_to=None):
-    """Narrow a queryset of messages; dates are days of ``send_after`` in the installation's zone."""
-    if program:
-        messages = messages.filter(program=program)
-    if status:
-        messages = messages.filter(status=status)
-    zone = timezone.get_current_timezone()
-
-    def midnight(day):
-        return datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
-
-    if date_from:
-        messages = messages.filter(send_after__gte=midnight(date_from))
-    if date_to:
-        messages = messages.filter(send_after__lt=midnight(date_to + datetime.timedelta(days=1)))
-    return messages
+    if not retried:
+        raise RetryRefused(f"Only a failed message can be retried; this one is "
+                           f"{message.get_status_display().lower()}.")
+    enqueue_on_commit([message.pk])
+    return message

@@ -6,6 +6,9 @@ An ``Occasion`` is a decision not yet written: the program, its unique occasion 
 greeting per contact per year, one follow-up per purchase…), who it is for and when it goes out —
 the program's ``send_hour`` in the customer's own time zone, as UTC. ``scans.py`` renders and
 writes them to the outbox ledger.
+
+Post-purchase follow-ups due for one customer on one day are one occasion carrying the others
+(``merged``): one message that names every purchase, the others recorded as merged into it.
 """
 
 import dataclasses
@@ -13,7 +16,8 @@ import datetime
 import functools
 import zoneinfo
 from collections import defaultdict
-from itertools import islice
+from decimal import Decimal
+from itertools import groupby, islice
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -23,10 +27,9 @@ from customers.models import Contact, Customer, KeyDate, Purchase, Team
 from customers.zones import zone_groups
 
 from ..models import OutboxMessage, Program
+from .policy import lookback_days
 
 CHUNK_SIZE = 1000
-# A purchase follow-up missed because the scheduler was down is still sent up to this many days late.
-POST_PURCHASE_GRACE_DAYS = 2
 THANK_YOU_WITHIN = datetime.timedelta(days=7)
 # Only a new relationship is thanked: not a reactivated customer, nor a whole book imported as active.
 NEW_CUSTOMER_DAYS = 30
@@ -47,6 +50,11 @@ class Occasion:
     contact_id: int | None
     send_after: datetime.datetime
     extra: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
+    # When it was first due, if before ``send_after`` (a follow-up caught up after a missed day):
+    # its latest sensible send time counts from then.
+    due: datetime.datetime | None = None
+    # Occasions of the same program, contact and day that this one's message carries too.
+    merged: tuple = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,8 +80,8 @@ def _primary_contact(customer_ref="pk"):
     )
 
 
-def _stream(queryset, fields):
-    return queryset.order_by("pk").values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+def _stream(queryset, fields, order=("pk",)):
+    return queryset.order_by(*order).values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
 
 
 def checkin_occasions(dates, program):
@@ -132,20 +140,52 @@ def key_date_occasions(dates, program):
 
 
 def post_purchase_occasions(dates, program):
+    """
+    Purchases made ``program.days`` ago, and those of the days before that a stopped scheduler
+    missed (up to the program's grace): one occasion per customer and day, carrying the others.
+    """
     for day, zones in zone_groups(dates).items():
         bought_on = day - datetime.timedelta(days=program.days)
-        earliest = bought_on - datetime.timedelta(days=POST_PURCHASE_GRACE_DAYS)
+        earliest = bought_on - datetime.timedelta(days=lookback_days("post_purchase"))
         rows = (
             Purchase.objects.filter(date__range=(earliest, bought_on),
                                     customer__in=customers_in_zones(zones).values("pk"))
             .annotate(contact_pk=_primary_contact("customer_id"))
         )
-        for pk, customer_id, tz, contact_pk, description, date, amount in _stream(
-            rows, ["pk", "customer_id", "customer__timezone", "contact_pk", "description", "date", "amount"]
-        ):
-            purchase = {"description": description or "your purchase", "date": date, "amount": amount}
-            yield Occasion("post_purchase", f"post_purchase:{pk}", customer_id, contact_pk,
-                           send_time(day, tz, program.send_hour), {"purchase": purchase})
+        stream = _stream(rows, ["pk", "customer_id", "customer__timezone", "contact_pk", "description",
+                                "date", "amount"], order=("customer_id", "date", "pk"))
+        for _, purchases in groupby(stream, key=lambda row: row[1]):
+            occasions = []
+            for pk, customer_id, tz, contact_pk, description, date, amount in purchases:
+                purchase = {"description": description or "your purchase", "date": date, "amount": amount}
+                occasions.append(Occasion(
+                    "post_purchase", f"post_purchase:{pk}", customer_id, contact_pk,
+                    send_time(day, tz, program.send_hour), {"purchase": purchase},
+                    due=send_time(date + datetime.timedelta(days=program.days), tz, program.send_hour),
+                ))
+            yield dataclasses.replace(occasions[0], merged=tuple(occasions[1:]))
+
+
+def merged_extra(members):
+    """
+    The placeholders of one message standing for several occasions (post-purchase follow-ups):
+    ``purchases``, each one, and ``purchase``, all of them at once ("a desk, two chairs and a lamp",
+    the latest date, the total), so that the wording written for one purchase reads right for many.
+    """
+    purchases = [member.extra["purchase"] for member in members if "purchase" in member.extra]
+    if not purchases:
+        return dict(members[0].extra)
+    if len(purchases) == 1:
+        return {**members[0].extra, "purchases": purchases}
+    names = [purchase["description"] if purchase["description"] != "your purchase"
+             else f"your purchase of {purchase['date'].day} {purchase['date']:%B}" for purchase in purchases]
+    amounts = [purchase["amount"] for purchase in purchases if purchase["amount"] is not None]
+    combined = {
+        "description": ", ".join(names[:-1]) + " and " + names[-1],
+        "date": max(purchase["date"] for purchase in purchases),
+        "amount": sum(amounts, Decimal(0)) if amounts else None,
+    }
+    return {**members[0].extra, "purchase": combined, "purchases": purchases}
 
 
 def thank_you_occasions(*, now=None):
@@ -196,8 +236,14 @@ def for_audience(occasions, program):
                 yield occasion
                 continue
             for contact_id in contacts[occasion.customer_id]:
-                yield dataclasses.replace(occasion, key=f"{occasion.key}:contact{contact_id}",
-                                          contact_id=contact_id)
+                yield _for_contact(occasion, contact_id)
+
+
+def _for_contact(occasion, contact_id):
+    return dataclasses.replace(
+        occasion, key=f"{occasion.key}:contact{contact_id}", contact_id=contact_id,
+        merged=tuple(_for_contact(member, contact_id) for member in occasion.merged),
+    )
 
 
 # The programs that send email from a daily scan, in the order the scans run, and their occasions.

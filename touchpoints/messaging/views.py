@@ -1,6 +1,8 @@
 """
 The Programs pages (admins: switch a program on or off, tune its wording with a live preview) and
-the Outbox pages (managers and admins: every message, as it was sent, and a retry for a failed one).
+the Outbox pages (managers and admins: every message, as it was sent, why one was not, the daily
+counts per program, the mail server's state, and a retry for a failed message). Messages to the
+team itself (no customer) belong to no team: admins alone see them.
 
 Mounted at the site root by ``touchpoints/urls.py``'s ``root_urlpatterns``.
 """
@@ -14,9 +16,11 @@ from customers.models import Customer
 from retention.pagination import paginate
 
 from ..models import OutboxMessage, Program
+from .composing import outbox_headers
 from .forms import OutboxFilterForm, ProgramForm
-from .ledger import outbox_filter, outbox_retry
-from .sending import outbox_headers
+from .ledger import RetryRefused, outbox_retry
+from .reading import DAILY_COLUMNS, daily_range, outbox_daily_counts, outbox_filter
+from .server import mail_health
 from .wording import PLACEHOLDERS, program_preview, program_settings, program_update
 
 OUTBOX_PAGE_SIZE = 50
@@ -99,38 +103,46 @@ def _program_preview(request, program, form):
 @require_GET
 def outbox_list(request):
     form = OutboxFilterForm(request.GET or None)
-    rows = (
-        OutboxMessage.objects.visible_to(request.user).select_related("customer", "contact")
-        .defer("body_text", "body_html").order_by("-send_after", "-pk")
-    )
-    if form.is_bound and form.is_valid():
-        rows = outbox_filter(rows, **form.cleaned_data)
+    visible = OutboxMessage.objects.visible_to(request.user)
+    rows = visible.select_related("customer", "contact").defer("body_text", "body_html").order_by(
+        "-send_after", "-pk")
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if filters:
+        rows = outbox_filter(rows, **filters)
+    start, end = daily_range(filters.get("date_from"), filters.get("date_to"))
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(request, "touchpoints/outbox.html", {
         "form": form, "page": paginate(rows, request.GET.get("page"), per_page=OUTBOX_PAGE_SIZE),
         "querystring": querystring.urlencode(),
+        "health": mail_health(messages=visible),
+        "daily": outbox_daily_counts(visible, start=start, end=end, program=filters.get("program", "")),
+        "daily_columns": DAILY_COLUMNS, "daily_start": start, "daily_end": end,
+        "daily_program": Program.Key(filters["program"]).label if filters.get("program") else "",
     })
 
 
 @manager_required
 @require_GET
 def outbox_detail(request, pk):
-    message = object_for_user(
-        request.user, OutboxMessage.objects.select_related("customer", "contact", "sender", "touchpoint"), pk
-    )
+    related = OutboxMessage.objects.select_related("customer", "contact", "sender", "touchpoint",
+                                                   "merged_into")
+    message = object_for_user(request.user, related, pk)
     return render(request, "touchpoints/outbox_detail.html", {
         "message": message, "headers": outbox_headers(message),
+        "merged": message.merged.order_by("occasion_key").only("pk", "occasion_key", "subject")[:50],
+        "health": mail_health(messages=OutboxMessage.objects.visible_to(request.user)),
     })
 
 
 @manager_required
 @require_POST
 def outbox_retry_view(request, pk):
-    message = object_for_user(request.user, OutboxMessage.objects.all(), pk)
-    if outbox_retry(message=message):
-        messages.success(request, "The message is queued to be sent again.")
+    message = object_for_user(request.user, OutboxMessage.objects.select_related("customer"), pk)
+    try:
+        outbox_retry(message=message)
+    except RetryRefused as refused:
+        messages.error(request, str(refused))
     else:
-        messages.error(request, "Only a failed message can be retried; this one is "
-                                f"{message.get_status_display().lower()}.")
+        messages.success(request, "The message is queued to be sent again.")
     return redirect("outbox_detail", pk=message.pk)

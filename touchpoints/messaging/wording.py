@@ -28,7 +28,7 @@ from django.utils.safestring import mark_safe
 
 from ..models import EmailSignature, Program
 from . import defaults
-from .sending import from_header
+from .composing import from_header
 from .unsubscribe import unsubscribe_url, unsubscribe_url_for, with_footer
 
 # Which settings an admin tunes for each program (the rest do not apply to it).

@@ -28,3 +28,16 @@ def program_mail(mail_locmem, settings):
     """Mail kept in ``django.core.mail.outbox``, with the links and sender of an installation."""
     settings.SITE_URL = "https://retention.example.com"
     settings.DEFAULT_FROM_EMAIL = "Retention <retention@example.com>"
+
+
+@pytest.fixture
+def on_scan_day(time_machine):
+    """
+    The clock at noon (UTC) of ``program_customers.DAY``, running: the day the program tests scan
+    for is today, so its greetings are due and not yet past their day.
+    """
+    import datetime
+
+    from touchpoints.tests.program_customers import DAY
+
+    time_machine.move_to(datetime.datetime.combine(DAY, datetime.time(12), tzinfo=datetime.UTC), tick=True)

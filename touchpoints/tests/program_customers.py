@@ -1,6 +1,7 @@
 """Customers for the program tests, each with one primary contact, and the outbox keys they got."""
 
 import datetime
+import zoneinfo
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.models import OutboxMessage
@@ -35,3 +36,21 @@ def keys(program=None):
     if program:
         rows = rows.filter(program=program)
     return sorted(rows.values_list("occasion_key", flat=True))
+
+
+# Zones a few hours apart, for ``midday_zone``.
+ZONES = ["Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Denver",
+         "America/Chicago", "America/New_York", "America/Sao_Paulo", "Atlantic/South_Georgia",
+         "Atlantic/Azores", "UTC", "Europe/Berlin", "Europe/Athens", "Europe/Moscow", "Asia/Dubai",
+         "Asia/Karachi", "Asia/Dhaka", "Asia/Bangkok", "Asia/Shanghai", "Asia/Tokyo", "Australia/Brisbane",
+         "Pacific/Noumea", "Pacific/Auckland", "Pacific/Tongatapu", "Pacific/Kiritimati"]
+
+
+def midday_zone(now=None):
+    """
+    ``(zone, local date)`` where it is now about 14:00: for tests with real workers, which cannot
+    move the clock, a day whose 09:00 greetings are due and still hours from the day's end.
+    """
+    now = now or datetime.datetime.now(UTC)
+    zone = min(ZONES, key=lambda name: abs(now.astimezone(zoneinfo.ZoneInfo(name)).hour - 14))
+    return zone, now.astimezone(zoneinfo.ZoneInfo(zone)).date()

@@ -1,7 +1,8 @@
 """
 The outbox against a real SMTP server (touchpoints/tests/smtp_sink.py) in this process: retries on
-temporary failures, no retry on permanent ones, one connection per batch, and the headers as they
-arrive. The same with a real Celery worker is in test_outbox_worker.py.
+temporary failures until the message's latest send time (never ``failed`` for a temporary cause
+before then), no retry on permanent ones, one connection per batch, and the headers as they arrive.
+The same with a real Celery worker is in test_outbox_worker.py; a long outage in test_outbox_outage.py.
 """
 
 import datetime
@@ -12,15 +13,19 @@ from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.ledger import outbox_enqueue
-from touchpoints.messaging.sending import MAX_ATTEMPTS, outbox_send
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.tests.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
+
+# Early in a UTC day: a birthday greeting due now has the whole day to go out.
+MORNING = datetime.datetime(2026, 3, 10, 6, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
 def contact(north, alice, settings):
     settings.SITE_URL = "https://retention.example.com"
+    settings.OUTBOX_DAILY_CAP = 100  # many messages to one contact here; the limit is test_outbox_cap.py's
     customer = CustomerFactory(team=north, owner=alice)
     return ContactFactory(customer=customer, email="dana@example.com", is_primary=True)
 
@@ -42,14 +47,14 @@ def later(time_machine, message):
 
 
 def test_a_temporary_failure_is_retried_later_then_sent(contact, smtp_to_sink, time_machine):
-    time_machine.move_to(timezone.now(), tick=False)
+    time_machine.move_to(MORNING, tick=False)
     smtp_to_sink.fail_temporarily(2)
     [message] = enqueue(contact)
 
     assert outbox_send([message.pk])["retry"] == 1
     message.refresh_from_db()
     assert message.status == "pending" and message.send_after > timezone.now()
-    assert "451" in message.last_error
+    assert "451" in message.last_error and message.reason == "retrying"
     assert outbox_send([message.pk])["skipped"] == 1  # not due yet: nobody hammers the server
 
     later(time_machine, message)
@@ -59,15 +64,16 @@ def test_a_temporary_failure_is_retried_later_then_sent(contact, smtp_to_sink, t
 
     message.refresh_from_db()
     assert message.status == "sent" and message.attempts == 3 and message.last_error == ""
+    assert message.reason == ""
     assert smtp_to_sink.accepted == 1 and smtp_to_sink.refused_attempts == 2
 
 
 def test_the_backoff_grows_and_is_capped(contact, smtp_to_sink, time_machine, settings):
-    time_machine.move_to(timezone.now(), tick=False)
+    time_machine.move_to(MORNING, tick=False)
     smtp_to_sink.fail_temporarily(100)
     [message] = enqueue(contact)
     waits = []
-    for _ in range(MAX_ATTEMPTS - 1):
+    for _ in range(8):
         outbox_send([message.pk])
         message.refresh_from_db()
         waits.append((message.send_after - timezone.now()).total_seconds())
@@ -76,23 +82,49 @@ def test_the_backoff_grows_and_is_capped(contact, smtp_to_sink, time_machine, se
     for attempt, wait in enumerate(waits, start=1):
         ceiling = min(15 * 60, base * 2 ** (attempt - 1))
         assert ceiling / 2 <= wait <= ceiling
+    assert waits[-1] > 15 * 60 / 2  # capped, not given up
 
 
-def test_a_server_that_keeps_failing_is_given_up_after_max_attempts(contact, smtp_to_sink, time_machine):
-    time_machine.move_to(timezone.now(), tick=False)
-    smtp_to_sink.fail_temporarily(100)
+def test_a_server_that_keeps_failing_keeps_the_greeting_pending_until_its_day_ends(
+        contact, smtp_to_sink, time_machine):
+    """Never ``failed`` for a temporary cause: retried all day, then expired with the reason."""
+    time_machine.move_to(MORNING, tick=False)
+    smtp_to_sink.fail_temporarily(10_000)
     [message] = enqueue(contact)
+    end_of_day = datetime.datetime(2026, 3, 11, tzinfo=datetime.UTC)
+    assert message.expires_at == end_of_day
 
-    for _ in range(MAX_ATTEMPTS):
-        outbox_send([message.pk])
+    while True:
+        outcome = outbox_send([message.pk])
+        message.refresh_from_db()
+        if message.status != "pending":
+            break
+        assert outcome["retry"] == 1 and message.send_after < end_of_day
         later(time_machine, message)
-    assert outbox_send([message.pk])["skipped"] == 1
+
+    assert message.status == "expired" and message.reason == "outage"
+    assert timezone.now() < end_of_day  # the last try came just before its day ended
+    assert "451" in message.last_error and "kept failing" in message.reason_note
+    assert message.attempts > 60 and smtp_to_sink.accepted == 0
+    assert smtp_to_sink.refused_attempts == message.attempts
+
+
+def test_meeting_notes_are_retried_for_days_then_failed_and_can_be_retried(
+        contact, smtp_to_sink, time_machine, alice, settings):
+    settings.OUTBOX_GIVE_UP_DAYS = 1
+    time_machine.move_to(MORNING, tick=False)
+    smtp_to_sink.fail_temporarily(10_000)
+    message, _ = outbox_enqueue(occasion_key="meeting_notes:1", program="meeting_notes",
+                                customer=contact.customer, contact=contact, to=[contact.email],
+                                subject="Notes", body_text="We agreed…", sender=alice, automated=False)
+    assert message.expires_at is None  # a person's message has no latest send time
+
+    while outbox_send([message.pk])["retry"]:
+        later(time_machine, message)
 
     message.refresh_from_db()
-    assert message.status == "failed" and message.attempts == MAX_ATTEMPTS
-    assert message.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts") and "451" in (
-        message.last_error)
-    assert smtp_to_sink.refused_attempts == MAX_ATTEMPTS and smtp_to_sink.accepted == 0
+    assert message.status == "failed" and message.reason == "gave_up"
+    assert timezone.now() >= MORNING + datetime.timedelta(days=1) - datetime.timedelta(minutes=1)
 
 
 def test_a_permanent_failure_is_failed_with_the_reason_and_not_retried(contact, smtp_to_sink, time_machine):
@@ -136,9 +168,11 @@ def test_after_a_421_the_rest_of_the_batch_goes_over_a_new_connection(contact, s
 
     outcome = outbox_send([first.pk, second.pk, third.pk])
 
-    assert outcome == {"sent": 2, "retry": 1, "failed": 0, "suppressed": 0, "skipped": 0}
+    assert outcome == {"sent": 2, "retry": 1, "failed": 0, "suppressed": 0, "expired": 0, "deferred": 0,
+                       "skipped": 0}
+    # The server answered the next message: the one it turned away is not left to its backoff.
     first.refresh_from_db()
-    assert first.status == "pending" and smtp_to_sink.accepted == 2
+    assert first.status == "sent" and first.attempts == 2 and smtp_to_sink.accepted == 3
 
 
 def test_the_message_on_the_wire_unsubscribes_in_one_click(contact, smtp_to_sink, alice):
@@ -150,7 +184,7 @@ def test_the_message_on_the_wire_unsubscribes_in_one_click(contact, smtp_to_sink
     # (A long header is folded on the wire; unfolded, the value is the URL in angle brackets.)
     assert received["List-Unsubscribe"].strip() == f"<{url}>"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert received["X-Retention-Occasion"] == message.occasion_key
+    assert received["X-Retention-Occasion"] == message.occasion_ref
     assert received["From"] == "Alice Archer <retention@localhost>" and received["Reply-To"] == alice.email
     assert url in received.get_body(("plain",)).get_content()
 

@@ -1,7 +1,7 @@
 """
 Exactly once, nothing lost: the programs and the outbox with real Celery workers on Redis and
 PostgreSQL, sending to a real SMTP server (smtp_sink.py) that counts what arrives per occasion
-(the ``X-Retention-Occasion`` header).
+(the ``X-Retention-Occasion`` header, an HMAC of the occasion key).
 """
 
 import datetime
@@ -17,15 +17,19 @@ from django.utils import timezone
 
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
-from touchpoints.messaging.ledger import STUCK_AFTER, outbox_enqueue, outbox_sweep
+from touchpoints.messaging.composing import occasion_reference
+from touchpoints.messaging.ledger import outbox_enqueue
+from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
 from touchpoints.tasks import program_scan
+from touchpoints.tests.program_customers import midday_zone
 from touchpoints.tests.smtp_sink import free_port
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-# A local date in the past: the greetings of that day are due at once.
-DAY = timezone.now().date() - datetime.timedelta(days=30)
+# Today, where it is early afternoon: that day's 09:00 greetings are due at once, and the day is
+# hours from its end (the workers run on the real clock).
+ZONE, DAY = midday_zone()
 # Long-standing customers, with no anniversary on DAY: only the birthdays are due.
 SINCE = datetime.date(2015, 1, 1) if (DAY.month, DAY.day) != (1, 1) else datetime.date(2015, 1, 2)
 
@@ -36,12 +40,15 @@ def greeted(north, alice):
     def make(n):
         contacts = []
         for _ in range(n):
-            customer = CustomerFactory(team=north, owner=alice, timezone="Europe/Berlin",
-                                       customer_since=SINCE)
+            customer = CustomerFactory(team=north, owner=alice, timezone=ZONE, customer_since=SINCE)
             contacts.append(ContactFactory(customer=customer, is_primary=True,
                                            birthday_month=DAY.month, birthday_day=DAY.day))
         return contacts
     return make
+
+
+def birthday_refs(contacts):
+    return {occasion_reference(f"birthday:{contact.pk}:{DAY.year}") for contact in contacts}
 
 
 def finished(workers, task, count):
@@ -72,9 +79,8 @@ def test_the_daily_scan_run_twice_and_by_two_workers_at_once_greets_each_once(
 
     for worker in workers:
         assert "program_scan[" in worker.log()  # both workers really scanned
-    expected = {f"birthday:{contact.pk}:{DAY.year}" for contact in contacts}
     arrived = smtp_sink.by_occasion()
-    assert set(arrived) == expected
+    assert set(arrived) == birthday_refs(contacts)
     assert set(arrived.values()) == {1}, [key for key, n in arrived.items() if n > 1]
     assert OutboxMessage.objects.count() == len(contacts)
     assert OutboxMessage.objects.filter(status="sent", touchpoint__isnull=False).count() == len(contacts)
@@ -106,16 +112,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_at_most_the_mess
     assert arrived_before_restart < len(contacts)  # the kill did land mid-batch
 
     celery_workers.start(env={"EMAIL_URL": smtp_sink.url})
-    # The sweeper, as beat runs it, once the stuck row is old enough to be taken back.
-    outbox_sweep(now=timezone.now() + STUCK_AFTER + datetime.timedelta(minutes=1))
+    # The sweeper, as beat runs it, once the dead worker's lease has run out.
+    outbox_sweep(now=timezone.now() + datetime.timedelta(minutes=2))
     assert wait_for(lambda: not OutboxMessage.objects.exclude(status="sent").exists(), timeout=90), (
         celery_workers.logs())
     time.sleep(1)
 
     arrived = smtp_sink.by_occasion()
-    expected = {f"birthday:{contact.pk}:{DAY.year}" for contact in contacts}
-    assert set(arrived) == expected  # nothing lost
+    assert set(arrived) == birthday_refs(contacts)  # nothing lost
     duplicates = {key: n for key, n in arrived.items() if n > 1}
+    in_flight = {occasion_reference(key) for key in in_flight}
     assert set(duplicates) <= in_flight and all(n == 2 for n in duplicates.values()), duplicates
 
 
@@ -125,15 +131,15 @@ def test_a_temporary_smtp_failure_is_retried_by_the_worker_then_sent(celery_work
     contact = ContactFactory(customer=CustomerFactory(team=north, owner=alice), email="dana@example.com")
 
     with transaction.atomic():
-        message, _ = outbox_enqueue(occasion_key="birthday:temp:2026", program="birthday",
+        message, _ = outbox_enqueue(occasion_key="checkin:temp:2026", program="checkin",
                                     customer=contact.customer, contact=contact, to=[contact.email],
-                                    subject="Happy birthday", body_text="All the best")
+                                    subject="How are things?", body_text="All well?")
 
     assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == "sent", timeout=60), (
         celery_workers.logs())
     message.refresh_from_db()
     assert message.attempts == 3 and smtp_sink.refused_attempts == 2
-    assert smtp_sink.by_occasion() == {"birthday:temp:2026": 1}
+    assert smtp_sink.by_occasion() == {message.occasion_ref: 1}
 
 
 def test_a_permanent_smtp_failure_is_failed_by_the_worker_and_not_retried(
@@ -143,9 +149,9 @@ def test_a_permanent_smtp_failure_is_failed_by_the_worker_and_not_retried(
     contact = ContactFactory(customer=CustomerFactory(team=north, owner=alice), email="gone@example.com")
 
     with transaction.atomic():
-        message, _ = outbox_enqueue(occasion_key="birthday:gone:2026", program="birthday",
+        message, _ = outbox_enqueue(occasion_key="checkin:gone:2026", program="checkin",
                                     customer=contact.customer, contact=contact, to=[contact.email],
-                                    subject="Happy birthday", body_text="All the best")
+                                    subject="How are things?", body_text="All well?")
 
     assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == "failed", timeout=60), (
         celery_workers.logs())

@@ -12,12 +12,12 @@ from django.core import mail
 from customers.models import Customer
 from customers.services import customer_create, customer_update
 from customers.tests.factories import ContactFactory, KeyDateFactory, PurchaseFactory
-from touchpoints.messaging.ledger import outbox_sweep
 from touchpoints.messaging.scans import programs_scan, thank_you_scan
+from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import EmailSignature, OutboxMessage, Program
 from touchpoints.tests.program_customers import DAY, customer, keys
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program_mail")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program_mail", "on_scan_day")]
 
 
 # Birthdays and anniversaries --------------------------------------------------------------------

@@ -200,7 +200,8 @@ def test_the_outbox_list_runs_a_bounded_number_of_queries(client, maria, buyer, 
     for n in range(30):
         message(buyer if n % 2 else south_buyer, f"birthday:{n}:2026")
     client.force_login(maria)
-    with django_assert_max_num_queries(8):
+    # The page, the mail server's state and backlog, and the daily counts: whatever the rows.
+    with django_assert_max_num_queries(12):
         response = client.get("/outbox/")
     assert response.status_code == 200
 

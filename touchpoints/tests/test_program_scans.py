@@ -15,12 +15,12 @@ from django.core.management import call_command
 
 from customers.models import Customer
 from touchpoints.checkins import checkin_due_batches
-from touchpoints.messaging.ledger import outbox_sweep
 from touchpoints.messaging.scans import programs_scan
+from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import FollowUp, OutboxMessage, Program
 from touchpoints.tests.program_customers import DAY, UTC, customer, keys
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program_mail")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("program_mail", "on_scan_day")]
 
 
 # Time zones and dates ----------------------------------------------------------------------------
