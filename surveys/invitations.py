@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from customers.models import Contact
 from customers.selectors import customer_search
-from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit, ledger_stamp
 
 # Owners and their signatures, read once per batch: the program scans' own cache.
 from touchpoints.messaging.scans import _People as People
@@ -249,6 +249,8 @@ def _write_chunk(chunk, *, survey, campaign, send_after, now, written, email, pe
                     automated=True,
                     send_after=send_after or stamp,
                     created_at=stamp,
+                    **ledger_stamp(occasion_key=f"survey:{invitation.occasion_key}", program="survey",
+                                   due=send_after or stamp),
                 )
             )
         sent = OutboxMessage.objects.bulk_create(messages)

@@ -31,7 +31,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from customers.models import Customer
-from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit, ledger_stamp
 
 # Owners and their signatures, read once per batch: the program scans' own cache.
 from touchpoints.messaging.scans import _People as People
@@ -185,6 +185,8 @@ def reminders_send(*, now=None, report=None, dry_run=False):
                         automated=True,
                         send_after=now,
                         created_at=now,
+                        **ledger_stamp(occasion_key=f"survey_reminder:{invitation.pk}",
+                                       program="survey_reminder", due=now),
                     )
                 )
             # Claimed first: of two scans at once, each reminds only the invitations it claimed.

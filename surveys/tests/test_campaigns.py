@@ -239,3 +239,17 @@ def test_a_campaign_set_for_later_waits_for_its_time(client, book, maria):
     survey_scan(now=at + datetime.timedelta(minutes=1))
     campaign.refresh_from_db()
     assert campaign.status == "sent" and campaign.invited_count == 3
+
+
+def test_invitations_and_reminders_carry_what_every_outbox_row_carries(book, maria):
+    """Written in bulk, they still get the occasion reference, the Message-ID kept on every attempt,
+    and the latest sensible send time (so a survey that could not go out in time is not sent late)."""
+    campaign = send(maria, SurveyFactory())
+    later = timezone.now() + datetime.timedelta(days=campaign.reminder_days, hours=1)
+    survey_scan(now=later)
+
+    rows = OutboxMessage.objects.filter(program__in=["survey", "survey_reminder"])
+    assert {row.program for row in rows} == {"survey", "survey_reminder"}
+    for row in rows:
+        assert row.message_id and row.occasion_ref and row.occasion_ref not in row.occasion_key
+        assert row.expires_at is not None and row.expires_at > row.send_after
