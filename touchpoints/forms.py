@@ -257,7 +257,7 @@ class MeetingNotesForm(forms.Form):
     )
     # Enter in the subject must not send the email: sending is only ever the button.
     subject = forms.CharField(max_length=300, widget=forms.TextInput(
-        attrs={"onkeydown": "if (event.key === 'Enter') event.preventDefault()"}))
+        attrs={"data-enter-does-not-submit": ""}))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 16, "class": "font-monospace"}))
 
     def __init__(self, *args, touchpoint, **kwargs):
