@@ -10,9 +10,11 @@ sending what the scan queued to a local SMTP sink over reused connections.
    everything) and one worker (``--pool=solo``) on a queue of its own, mailing to the sink.
 2. Removes what an earlier run of this script wrote (the programs' outbox rows, their timeline
    entries and the card reminders), so runs can be repeated.
-3. Queues ``touchpoints.tasks.program_scan`` for ``--date`` (yesterday by default, so everything
-   it decides is due at once) and reads the scan's time from the worker's log.
-4. Waits until every message is sent: messages per second of the one worker.
+3. Sets every program's hour to 00:00, so that what the scan decides for today is due at once (a
+   day gone by would be expired, never sent late), queues ``touchpoints.tasks.program_scan`` for
+   ``--date`` (by default each customer's own today) and reads the scan's time from the worker's log.
+4. Waits until every message due is sent (or deferred to a later day by the daily limit):
+   messages per second of the one worker.
 5. Queues the scan again: nothing new to decide, the time of the usual hourly rerun.
 
 ``--all-checkins`` first switches the automated check-in email on for every team (it is off by
@@ -54,7 +56,7 @@ def rss_mb(pid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", help="the local date to scan for (default: yesterday)")
+    parser.add_argument("--date", help="the local date to scan for (default: today in each time zone)")
     parser.add_argument("--all-checkins", action="store_true",
                         help="switch the automated check-in email on for every team first")
     parser.add_argument("--json", help="write the results to this file too")
@@ -64,15 +66,16 @@ def main():
     django_setup()
 
     from django.db import connection
+    from django.db.models import Count
     from django.utils import timezone
 
     from customers.models import Customer, Team
     from touchpoints.messaging.scans import EMAIL_PROGRAMS
-    from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
+    from touchpoints.models import FollowUp, OutboxMessage, Program, Touchpoint
     from touchpoints.tasks import program_scan
 
-    day = datetime.date.fromisoformat(args.date) if args.date else (
-        timezone.now().date() - datetime.timedelta(days=1))
+    # Without --date, each customer's own local date, as the hourly scan runs.
+    day = datetime.date.fromisoformat(args.date).isoformat() if args.date else None
     if connection.vendor != "postgresql":
         sys.exit("use PostgreSQL (DATABASE_URL), on a copy of the seed_bench database")
 
@@ -82,6 +85,7 @@ def main():
     sent.delete()
     FollowUp.objects.filter(kind=FollowUp.Kind.CARD, occasion_key__startswith="card:").delete()
     Team.objects.update(automated_checkins=args.all_checkins)
+    Program.objects.update(send_hour=0)
     customers = Customer.objects.count()
 
     # 1. The sink and the worker.
@@ -117,10 +121,10 @@ def main():
             return re.findall(r"program_scan\[[^\]]+\] succeeded in ([0-9.]+)s: (.*)", log())
 
         # 3. The scan.
-        program_scan.delay(day.isoformat())
+        program_scan.delay(day)
         wait(lambda: len(scans_done()) >= 1, 1800, "the scan")
         scan_seconds, scan_result = scans_done()[0]
-        pending = OutboxMessage.objects.filter(status="pending")
+        pending = OutboxMessage.objects.filter(status="pending", send_after__lte=timezone.now())
         decided = OutboxMessage.objects.filter(program__in=EMAIL_PROGRAMS).count()
 
         # 4. Sending.
@@ -133,7 +137,7 @@ def main():
         rate = (len(times) - 1) / send_seconds if send_seconds else 0.0
 
         # 5. The rerun.
-        program_scan.delay(day.isoformat())
+        program_scan.delay(day)
         wait(lambda: len(scans_done()) >= 2, 1800, "the rerun")
         rerun_seconds, rerun_result = scans_done()[1]
         peak = max(peak, rss_mb(worker.pid))
@@ -144,13 +148,15 @@ def main():
         sink.wait(timeout=30)
 
     result = {
-        "customers": customers, "date": day.isoformat(), "all_checkins": args.all_checkins,
+        "customers": customers, "date": day or "today, each zone's", "all_checkins": args.all_checkins,
         "scan_seconds": float(scan_seconds), "messages_decided": decided,
         "scan_result": scan_result.strip(),
         "messages_sent": len(times), "send_seconds": round(send_seconds, 1),
         "messages_per_second": round(rate, 1),
         "smtp_accepted": Path(sink_log.name).read_text().strip().splitlines()[-1],
         "rerun_seconds": float(rerun_seconds), "rerun_result": rerun_result.strip(),
+        "statuses": dict(OutboxMessage.objects.filter(program__in=EMAIL_PROGRAMS).values_list("status")
+                         .annotate(n=Count("pk")).order_by()),
         "worker_rss_idle_mb": round(idle_rss), "worker_rss_peak_mb": round(peak),
     }
     print(json.dumps(result, indent=2))

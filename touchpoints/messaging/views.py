@@ -7,6 +7,7 @@ team itself (no customer) belong to no team: admins alone see them.
 Mounted at the site root by ``touchpoints/urls.py``'s ``root_urlpatterns``.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +20,7 @@ from ..models import OutboxMessage, Program
 from .composing import outbox_headers
 from .forms import OutboxFilterForm, ProgramForm
 from .ledger import RetryRefused, outbox_retry
+from .policy import DATED, PRIORITY, grace_days
 from .reading import DAILY_COLUMNS, daily_range, outbox_daily_counts, outbox_filter
 from .server import mail_health
 from .wording import PLACEHOLDERS, program_preview, program_settings, program_update
@@ -35,6 +37,9 @@ def program_list(request):
     programs = program_settings()
     return render(request, "touchpoints/programs.html", {
         "programs": [programs[key] for key in Program.Key.values if key in programs],
+        "daily_cap": settings.OUTBOX_DAILY_CAP,
+        "priority": [{"label": Program.Key(key).label, "grace": grace_days(key), "dated": key in DATED}
+                     for key in PRIORITY],
     })
 
 
