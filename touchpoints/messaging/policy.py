@@ -60,8 +60,11 @@ def grace_days(program):
 
 
 def lookback_days(program):
-    """Whole days back a scan looks for occasions it missed (the scheduler was down): the grace."""
-    return math.ceil(grace_days(program) or 0)
+    """
+    Whole days back a scan looks for occasions it missed (the scheduler was down): those whose
+    grace has not run out by the day's send time, so fewer than the grace.
+    """
+    return max(0, math.ceil(grace_days(program) or 0) - 1)
 
 
 def expires_at(program, due, tz="UTC"):

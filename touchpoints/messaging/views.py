@@ -134,7 +134,8 @@ def outbox_detail(request, pk):
                                                    "merged_into")
     message = object_for_user(request.user, related, pk)
     return render(request, "touchpoints/outbox_detail.html", {
-        "message": message, "headers": outbox_headers(message),
+        "message": message,
+        "headers": outbox_headers(message) if message.status != OutboxMessage.Status.MERGED else [],
         "merged": message.merged.order_by("occasion_key").only("pk", "occasion_key", "subject")[:50],
         "health": mail_health(messages=OutboxMessage.objects.visible_to(request.user)),
     })

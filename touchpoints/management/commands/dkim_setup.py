@@ -72,18 +72,23 @@ class Command(BaseCommand):
     def _print(self, domain, selector, path, pem):
         out = self.stdout.write
         out(self.style.SUCCESS(f"Wrote the DKIM private key to {path} (readable by this user only)."))
-        out("Keep it secret and back it up; the settings find it there.\n")
-        out(f"Publish these three DNS records for {domain}:\n")
+        out("Keep it secret and back it up; the settings find it there.")
+        out("")
+        out(f"Publish these three DNS records for {domain}:")
+        out("")
         out("1. DKIM: the public key receivers check each message's signature against.")
-        out(f"{selector}._domainkey.{domain}.  IN  TXT  ( {txt(dns_record(pem))} )\n")
+        out(f"{selector}._domainkey.{domain}.  IN  TXT  ( {txt(dns_record(pem))} )")
+        out("")
         relay = getattr(settings, "EMAIL_HOST", "") or ""
         sender = f"a:{relay}" if relay and relay not in ("localhost", "127.0.0.1") else "mx"
         out("2. SPF: which servers may send mail for the domain. An example: list the servers or the")
         out("   provider (include:…) that really relay your mail, and keep any SPF record you already have.")
-        out(f'{domain}.  IN  TXT  "v=spf1 {sender} ~all"\n')
+        out(f'{domain}.  IN  TXT  "v=spf1 {sender} ~all"')
+        out("")
         out("3. DMARC: what receivers do with mail that fails both. Start with p=none and read the")
         out("   reports sent to rua; then move to p=quarantine, and p=reject.")
-        out(f'_dmarc.{domain}.  IN  TXT  "v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"\n')
+        out(f'_dmarc.{domain}.  IN  TXT  "v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"')
+        out("")
         out("Settings for this installation:")
         out(f"  DKIM_SELECTOR={selector}")
         out(f"  DKIM_PRIVATE_KEY={path}   (the default place: may stay unset)"
@@ -93,4 +98,5 @@ class Command(BaseCommand):
             out(self.style.WARNING(
                 f"  DEFAULT_FROM_EMAIL is on {current or 'no domain'}: set it to an address on {domain} "
                 f"(or DKIM_DOMAIN={domain} with a From on that domain), or `check --deploy` will say so."))
-        out(f"\nCheck the DKIM record once published: dig +short TXT {selector}._domainkey.{domain}")
+        out("")
+        out(f"Check the DKIM record once published: dig +short TXT {selector}._domainkey.{domain}")
