@@ -143,8 +143,10 @@ def _reread(upload, options):
     targets = upload.mapping
     if sample.header != upload.headers or not targets:
         targets = [guess.target for guess in targets_guess(sample)]
-    CustomerImport.objects.filter(pk=upload.pk).update(headers=sample.header, mapping=targets,
-                                                       options=options.as_dict())
+    CustomerImport.objects.filter(pk=upload.pk).update(
+        headers=sample.header, mapping=targets,
+        options={**options.as_dict(), "mapping_name": upload.options.get("mapping_name", "")},
+    )
     return sample.header, targets
 
 

@@ -208,7 +208,9 @@ def overlong_tags(value):
 
 
 def _tag_names(value):
-    return [name for name in (part.strip() for part in TAG_SEPARATORS.split(value or "")) if name]
+    # Quotes around a name are the quoting of another tool (Mailchimp writes "VIP","Newsletter").
+    parts = (part.strip().strip('"').strip() for part in TAG_SEPARATORS.split(value or ""))
+    return [name for name in parts if name]
 
 
 @functools.cache

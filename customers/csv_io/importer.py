@@ -132,7 +132,7 @@ class CsvImport:
             set(assignable_users(self.user).values_list("pk", flat=True)) if self.restrict else None
         )
         self._people = People(assignable=assignable)
-        self._matcher = Matcher(report=self.report, match_website=self.options.match_website,
+        self._matcher = Matcher(match_website=self.options.match_website,
                                 team_ids=set(self._teams_by_pk) if self.restrict else None)
 
     def _pass(self, path, *, skip=None):
@@ -174,6 +174,9 @@ class CsvImport:
             customer = customers.get(row.number)
             invalid = row.number in self.report.invalid or row.number in skip
             earlier = None if invalid else self._matcher.duplicate_of(row, customer)
+            ambiguous = self._matcher.ambiguous.pop(row.number, None)
+            if ambiguous is not None and earlier is None:
+                self.report.add(row.number, *ambiguous)
             if earlier is not None:
                 self._duplicates[row.number] = earlier
                 self.report.outcomes[row.number] = Outcome(
@@ -197,8 +200,7 @@ class CsvImport:
                                "work with; you cannot update it")
             return None
         ok = True
-        name = customer.name if customer is not None else ""
-        name = row.fields.get("name") or (name if customer is not None else row.person_name)
+        name = row.fields.get("name") or (customer.name if customer is not None else row.person_name)
 
         status = row.fields.get("status")
         if customer is not None and status is not None and status != customer.status:
@@ -240,10 +242,9 @@ class CsvImport:
                 ok = False
 
         if row.contact is not None and not row.contact.get("name"):
-            has_contact = customer is not None and len(customer.import_contacts) > 0
-            if not has_contact:
-                add("contact_name", "missing; a new contact needs a name")
-                ok = False
+            if customer is None or not customer.import_contacts:
+                # A phone or email with no person to it: the customer's own line, named as it.
+                row.contact["name"] = name
 
         return Plan(row, customer, owner, team, name) if ok else None
 

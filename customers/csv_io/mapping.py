@@ -37,7 +37,7 @@ SYNONYMS = {
     "name": "company companyname account accountname organization organisation organizationname "
             "organisationname organization1name org firma firmenname unternehmen societe société "
             "entreprise empresa azienda customer customername client clientname kunde kundenname "
-            "business businessname",
+            "business businessname relatedcompany parentcompany",
     "status": "status lifecyclestage stage customerstatus kundenstatus",
     "customer_since": "customersince becameacustomerdate createdate createddate datecreated created "
                       "createdat creationdate createdon kundeseit erstelltam angelegtam dateadded "
@@ -76,6 +76,7 @@ PERSON_NAME_HEADERS = {"name", "fullname", "displayname"}
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[\d\s()./-]{6,}$")
+IPV4_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 WEB_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 
 
@@ -98,11 +99,13 @@ def targets_guess(sample, today=None):
     by_header = [_header_target(name) for name in header]
     has_company = any(t == "name" and normalise_header(n) not in PERSON_NAME_HEADERS
                       for t, n in zip(by_header, header, strict=True))
+    has_person = any(t in ("contact_name", "contact_first_name", "contact_last_name") for t in by_header)
     # Exact column names first (a file in our own columns maps to itself), then the synonyms.
     order = sorted(range(len(header)), key=lambda i: header_key(header[i]) not in TARGETS)
     for index in order:
         target = by_header[index]
-        if target == "name" and has_company and normalise_header(header[index]) in PERSON_NAME_HEADERS:
+        if (target == "name" and has_company and not has_person
+                and normalise_header(header[index]) in PERSON_NAME_HEADERS):
             target, reason = "contact_name", "a person's name beside a company column"
         else:
             reason = "from the header"
@@ -141,20 +144,20 @@ def _values_target(values, today=None):
         return "website", "the values are web addresses"
     if share(timezone_name) >= SAMPLE_SHARE:
         return "timezone", "the values are time zones"
-    if share(_looks_like_phone) >= SAMPLE_SHARE:
-        return "contact_phone", "the values are phone numbers"
     dates = [_any_date(value) for value in values]
     if sum(1 for date in dates if date) / len(values) >= SAMPLE_SHARE:
         this_year = (today or datetime.date.today()).year
         if all(date.year <= this_year - 16 for date in dates if date):
             return "contact_birthday", "the values are dates of birth"
         return "customer_since", "the values are dates"
+    if share(_looks_like_phone) >= SAMPLE_SHARE:
+        return "contact_phone", "the values are phone numbers"
     return "", ""
 
 
 def _looks_like_phone(value):
     digits = sum(ch.isdigit() for ch in value)
-    if not PHONE_RE.match(value) or digits < 6:
+    if not PHONE_RE.match(value) or digits < 6 or IPV4_RE.match(value):
         return False
     # A bare number is an id, unless it starts with a trunk prefix 0.
     return not value.isdigit() or (value.startswith("0") and digits >= 8)

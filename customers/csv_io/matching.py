@@ -22,11 +22,13 @@ from .reading import show
 
 
 class Matcher:
-    def __init__(self, *, report, match_website=False, team_ids=None):
-        self.report = report
+    def __init__(self, *, match_website=False, team_ids=None):
         self.match_website = match_website
         self.team_ids = team_ids  # the teams whose customers may be found by email or domain
         self._claims = {}  # ("customer", pk) / ("email", e) / ("domain", d) → (row number, has id)
+        # Rows whose email or domain could be several customers: (column, message) for the
+        # importer to report, unless the row repeats an earlier row of the file.
+        self.ambiguous = {}
 
     def customers(self, rows, *, lock):
         """``{row number: customer}`` for the rows of a batch found in the database."""
@@ -65,8 +67,8 @@ class Matcher:
         if len(candidates) > 1:
             names = ", ".join(sorted(name for _, _, name in candidates)[:3])
             more = ", …" if len(candidates) > 3 else ""
-            self.report.add(row.number, column, f"{show(value)} belongs to {len(candidates)} customers "
-                                                f"({names}{more}); add an external_id to say which")
+            self.ambiguous[row.number] = (column, f"{show(value)} belongs to {len(candidates)} customers "
+                                                  f"({names}{more}); add an external_id to say which")
             return None
         return candidates[0][0] if candidates else None
 

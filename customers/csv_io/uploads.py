@@ -108,9 +108,10 @@ def customer_import_map(*, customer_import, user, targets, options):
     worker. Returns True when the check was queued.
     """
     sample = file_sample(customer_import.stored_path, options)
+    applied = customer_import.options.get("mapping_name", "")  # the saved mapping offered first
     CustomerImport.objects.filter(pk=customer_import.pk).update(
-        mapping=list(targets), options=options.as_dict(), headers=sample.header,
-        row_count=sample.row_count,
+        mapping=list(targets), options={**options.as_dict(), "mapping_name": applied},
+        headers=sample.header, row_count=sample.row_count,
     )
     customer_import.refresh_from_db()
     if sample.complete and sample.row_count <= settings.CUSTOMER_IMPORT_INLINE_ROWS:

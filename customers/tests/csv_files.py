@@ -27,13 +27,18 @@ def write_csv(tmp_path, rows, *, delimiter=",", bom=False, name="customers.csv")
 
 def run_command(path, *args):
     """(exit status, stdout lines) of ``import_customers``."""
+    return run_command_with_notes(path, *args)[:2]
+
+
+def run_command_with_notes(path, *args):
+    """(exit status, stdout lines, stderr lines) of ``import_customers``."""
     out, err = io.StringIO(), io.StringIO()
     try:
         call_command("import_customers", str(path), *args, stdout=out, stderr=err)
         status = 0
     except SystemExit as exit:
         status = exit.code
-    return status, out.getvalue().splitlines()
+    return status, out.getvalue().splitlines(), err.getvalue().splitlines()
 
 
 def db_state():

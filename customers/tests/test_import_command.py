@@ -83,8 +83,6 @@ BAD_ROWS = [
     ({"contact_phone": "1" * 51}, "row 3: contact_phone: 51 characters, more than the 50 that fit"),
     ({"tags": "ok; " + "t" * 51},
      f"row 3: tags: the tag “{'t' * 51}” is longer than the 50 characters that fit"),
-    ({"contact_name": "", "contact_email": "new@example.com"},
-     "row 3: contact_name: missing; a new contact needs a name"),
 ]
 
 
@@ -135,10 +133,13 @@ def test_every_problem_is_reported_one_per_line(tmp_path, alice, north):
     ]
 
 
-def test_a_phone_alone_needs_a_contact_name(tmp_path, alice, north):
+def test_a_phone_alone_makes_a_contact_named_as_the_customer(tmp_path, alice, north):
     path = write_csv(tmp_path, [["name", "team", "contact_phone"], ["Acme", "North", "+1 555"]])
     status, out = run_command(path)
-    assert (status, out) == (1, ["row 2: contact_name: missing; a new contact needs a name"])
+    assert status == 0, out
+    assert list(Customer.objects.get().contacts.values_list("name", "phone", "is_primary")) == [
+        ("Acme", "+1 555", True)
+    ]
 
 
 def test_team_names_match_regardless_of_case(tmp_path, alice, north):
