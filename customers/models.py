@@ -455,7 +455,7 @@ class CustomerImport(models.Model):
     """
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Waiting for the column mapping"
+        UPLOADED = "uploaded", "To be mapped"
         CHECKING = "checking", "Being checked"
         CHECKED = "checked", "Checked"
         REJECTED = "rejected", "Not imported"

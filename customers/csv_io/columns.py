@@ -36,10 +36,10 @@ COLUMN_HELP = {
     "contact_name": "The primary contact (matched by email, else the current primary contact).",
     "contact_email": "A row without an external id whose contact email is on file updates that "
                      "customer.",
-    "contact_phone": "",
+    "contact_phone": "The contact's phone number, as written.",
     "contact_birthday": "YYYY-MM-DD, or --MM-DD when the year is not known.",
     "contact_first_name": "With contact_last_name, the contact's name when contact_name is empty.",
-    "contact_last_name": "",
+    "contact_last_name": "With contact_first_name, as above.",
     "notes": "Kept as the first note on a new customer's timeline.",
     "website": "The customer's web site; its domain can find the customer when the file has no "
                "external id and no known email.",

@@ -218,7 +218,7 @@ class ImportWriter:
 
 
 def _created_detail(plan):
-    parts = []
+    parts = [f"owner {plan.owner.username}" if plan.owner else "no owner", f"team {plan.team.name}"]
     if plan.row.contact is not None and plan.row.contact.get("name"):
         parts.append(f"contact {show(plan.row.contact['name'])}")
     if plan.row.notes:

@@ -88,6 +88,10 @@
 
   form.addEventListener("change", function (event) {
     if (event.target.matches("select[data-column]")) {
+      var guess = event.target.parentElement.querySelector(".import-guess");
+      if (guess) {
+        guess.hidden = true;  // the suggestion no longer describes the choice
+      }
       render();
     }
   });
