@@ -107,9 +107,10 @@ class Report:
 
 def show(value, limit=60):
     """A user's value quoted in a one-line message: control characters made visible, shortened."""
-    value = "".join(
-        "↵" if ch in "\r\n" else ("·" if unicodedata.category(ch)[0] == "C" else ch) for ch in value
-    )
+    if not value.isprintable():  # printable (the usual case) needs no character-by-character pass
+        value = "".join(
+            "↵" if ch in "\r\n" else ("·" if unicodedata.category(ch)[0] == "C" else ch) for ch in value
+        )
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return f"“{value}”"

@@ -175,6 +175,14 @@ def _rows_record(customer_import, report):
     CustomerImportRow.objects.bulk_create(batch)
 
 
+def _outcomes_changed(customer_import, report):
+    """Whether a row does something else than the preview said (then the rows are recorded anew)."""
+    recorded = customer_import.rows.order_by("number").values_list("number", "outcome")
+    return list(recorded.iterator(chunk_size=5000)) != [
+        (number, outcome.kind) for number, outcome in report.rows_in_order()
+    ]
+
+
 # 3. Importing.
 
 
@@ -231,7 +239,8 @@ def customer_import_confirm(*, customer_import, user, skip_invalid=None):
                 skipped_count=report.skipped, rejects_path=str(rejects or ""), queued_at=None,
                 **_counts(report),
             )
-            _rows_record(customer_import, report)
+            if _outcomes_changed(customer_import, report):
+                _rows_record(customer_import, report)
             transaction.on_commit(lambda: Path(path).unlink(missing_ok=True))
     except ImportRefused as refused:
         if rejects is not None:
