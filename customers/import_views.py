@@ -196,10 +196,7 @@ def customer_import_preview(request, pk):
     if upload.status == Status.UPLOADED:
         return redirect("customers:import_map", pk=upload.pk)
     show = request.GET.get("show", "")
-    rows = upload.rows.select_related("customer").only(
-        "number", "outcome", "name", "detail", "customer__id", "customer__name",
-        "customer__team_id", "customer_import_id",
-    )
+    rows = upload.rows.only("number", "outcome", "name", "detail", "customer_pk", "customer_import_id")
     if show in CustomerImportRow.Outcome.values:
         rows = rows.filter(outcome=show)
     else:

@@ -84,17 +84,18 @@ class RowParser:
         row = Row(number=number)
         values = {}
         for target in FIELD_ORDER:
-            if target not in cells:
+            raws = cells.get(target)
+            if raws is None:
                 continue
             parts = []
-            for raw in cells[target]:
+            for raw in raws:
                 value, problem = cell_value(raw, target)
                 if problem is not None:
                     self.report.add(number, target, problem)
                     break
                 parts.append(value)
             else:
-                values[target] = combine(target, parts)
+                values[target] = parts[0] if len(parts) == 1 else combine(target, parts)
         names = [t for t in ("contact_name", "contact_first_name", "contact_last_name") if t in values]
         person = values.get("contact_name", "").strip() or full_name(
             values.get("contact_first_name", ""), values.get("contact_last_name", "")

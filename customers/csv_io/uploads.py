@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from ..models import CustomerImport, CustomerImportRow
 from .importer import CsvImport, ImportRefused
+from .inserting import rows_insert
 from .mapping import import_mappings_for, targets_from_saved, targets_guess
 from .preparing import import_prepare
 from .reading import FileOptions, file_sample
@@ -167,12 +168,12 @@ def _rows_record(customer_import, report):
     for number, outcome in report.rows_in_order():
         batch.append(CustomerImportRow(
             customer_import_id=customer_import.pk, number=number, outcome=outcome.kind,
-            name=outcome.name[:200], customer_id=outcome.customer_id, detail=outcome.detail,
+            name=outcome.name[:200], customer_pk=outcome.customer_id, detail=outcome.detail,
         ))
         if len(batch) >= ROWS_BATCH:
-            CustomerImportRow.objects.bulk_create(batch)
+            rows_insert(CustomerImportRow, batch)
             batch = []
-    CustomerImportRow.objects.bulk_create(batch)
+    rows_insert(CustomerImportRow, batch)
 
 
 def _outcomes_changed(customer_import, report):

@@ -17,6 +17,7 @@ from ..history import display_value, history_created, history_entries
 from ..models import Contact, Customer, CustomerChange
 from ..services import tags_get_or_create
 from .columns import TARGET_LABELS
+from .inserting import rows_insert
 from .report import Outcome, show
 
 FIELD_LABELS = {**TARGET_LABELS, "cadence_max_days": "Overdue after (days)", "churn_reason": "Churn reason"}
@@ -69,7 +70,7 @@ class ImportWriter:
                            external_id=plan.row.external_id, **{**plan.row.fields, "name": plan.name})
             for plan in plans
         ]
-        Customer.objects.bulk_create(customers)
+        rows_insert(Customer, customers, with_ids=True)
 
         tag_links, contacts, changes, notes = [], [], [], []
         for plan, customer in zip(plans, customers, strict=True):
@@ -86,9 +87,9 @@ class ImportWriter:
                 notes.append((customer.pk, row.notes))
             if row.has_referred_by and row.referred_by:
                 self._references.append((customer.pk, row.referred_by, None, "created", 0, row.number))
-        Customer.tags.through.objects.bulk_create(tag_links)
-        Contact.objects.bulk_create(contacts)
-        CustomerChange.objects.bulk_create(changes)
+        rows_insert(Customer.tags.through, tag_links)
+        rows_insert(Contact, contacts)
+        rows_insert(CustomerChange, changes)
         if notes:
             notes_imported.send(sender=ImportWriter, notes=notes, user=self.user, at=self.now)
 
