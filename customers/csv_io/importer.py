@@ -169,6 +169,11 @@ class CsvImport:
 
     def _batch(self, rows, skip):
         customers = self._matcher.customers(rows, lock=not self.dry)
+        for customer in customers.values():
+            # Owner and team from those read for the whole file, not a query each.
+            customer.owner = self._people.of(customer.owner_id) if customer.owner_id else None
+            if customer.team_id in self._teams_by_pk:
+                customer.team = self._teams_by_pk[customer.team_id]
         plans = []
         for row in rows:
             customer = customers.get(row.number)

@@ -126,12 +126,13 @@ class Matcher:
 
 def _load(pks, *, lock):
     """
-    The customers, with owner and team, each with ``import_tags`` (names) and ``import_contacts``
-    (primary first): read with two plain queries, as prefetch_related is slow at this scale.
+    The customers, each with ``import_tags`` (names) and ``import_contacts`` (primary first): read
+    with two plain queries, as prefetch_related is slow at this scale. (Their owner and team are
+    the importer's, which has read every user and team already.)
     """
     if not pks:
         return {}
-    customers = Customer.objects.filter(pk__in=pks).select_related("owner", "team").order_by()
+    customers = Customer.objects.filter(pk__in=pks).order_by()
     if lock:
         customers = customers.select_for_update(of=("self",))
     by_pk = {customer.pk: customer for customer in customers}
