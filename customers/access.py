@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Customer, CustomerImport, Team, filter_visible
+from .models import Customer, CustomerImport, ImportMapping, Team, filter_visible
 
 MANAGER = "manager"
 ADMIN = "admin"
@@ -50,6 +50,17 @@ def referrer_visible(user, customer):
 def customer_import_for_user(user, pk):
     """An uploaded import is its uploader's alone: anyone else gets 404."""
     return get_object_or_404(CustomerImport.objects.filter(user__isnull=False), pk=pk, user_id=user.pk)
+
+
+def import_mapping_for_user(user, pk):
+    """
+    A saved column mapping, to change or delete: its author's, or any for an admin. (Everyone may
+    use every mapping: it holds column names, nothing of a customer.)
+    """
+    mappings = ImportMapping.objects.all()
+    if not user.is_superuser:
+        mappings = mappings.filter(created_by_id=user.pk)
+    return get_object_or_404(mappings, pk=pk)
 
 
 # People and roles ------------------------------------------------------------------------------

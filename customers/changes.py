@@ -11,6 +11,7 @@ writes in batches but decides here what each row changes.
   from them (the lifecycle, the check-in clock, "overdue after" raised with the cadence, the date of
   a status change, the version), returning what changed for the history and the columns to save.
 - ``tags_change``: whether a customer's tags changed; names compare regardless of case.
+- ``domain_of``: the website's domain the customer keeps beside it (by which an import finds it).
 
 Nothing here writes to the database.
 """
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 
 from .checkin import default_cadence_max
 from .models import Customer
+from .parsing import website_domain
 
 Status = Customer.Status
 
@@ -63,6 +65,7 @@ def status_change_problems(*, old, new, churn_reason):
 def customer_build(*, now=None, **fields):
     """A new, unsaved customer with ``fields`` and what every new customer gets besides them."""
     customer = Customer(**fields)
+    customer.website_domain = domain_of(customer.website)
     if "cadence_max_days" not in fields:
         customer.cadence_max_days = default_cadence_max(customer.cadence_days)
     if now is not None:
@@ -112,6 +115,9 @@ def customer_changes_apply(*, customer, data, now, tags_before=()):
     if not changes:
         return {}, []
     update_fields = [field for field in changes if field != "tags"]
+    if "website" in changes:
+        customer.website_domain = domain_of(customer.website)
+        update_fields.append("website_domain")
     if "status" in changes:
         customer.status_changed_at = now
         update_fields.append("status_changed_at")
@@ -121,6 +127,14 @@ def customer_changes_apply(*, customer, data, now, tags_before=()):
     customer.version += 1
     customer.updated_at = now
     return changes, [*update_fields, "version", "updated_at"]
+
+
+def domain_of(website):
+    """The domain of ``website`` (``https://www.acme.example/x`` → ``acme.example``), or ""."""
+    try:
+        return website_domain(website) if website else ""
+    except ValueError:
+        return ""
 
 
 def tags_change(before, after):

@@ -8,6 +8,10 @@ customers, and ``retention`` above all three).
 The signal is sent once the deciding transaction commits, so a listener sees the committed rows
 and a rolled-back change announces nothing. Listeners must be quick (enqueue work, or a small
 recompute) and never fail the change that was made.
+
+``notes_imported`` is the other kind: sent *inside* a CSV import's transaction with the notes of the
+customers it created, for the app that keeps timelines (touchpoints) to write them as the first note
+of each, all or nothing with the import (a listener that fails, fails the import).
 """
 
 from django.db import transaction
@@ -16,6 +20,9 @@ from django.dispatch import Signal
 # Sent with ``customer_id`` and ``what`` (a short word: "touchpoint", "promise", "complaint",
 # "purchase", "survey_answer", ...).
 customer_activity = Signal()
+
+# Sent with ``notes`` ([(customer id, text)]), ``user`` (or None) and ``at`` (when).
+notes_imported = Signal()
 
 
 def customer_activity_recorded(*, customer_id, what):

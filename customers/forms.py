@@ -7,6 +7,8 @@ from django.conf import settings
 
 from .access import referrer_visible
 from .changes import STATUS_TRANSITIONS, status_change_problems
+from .csv_io.columns import CONTACT_TARGETS, CUSTOMER_TARGETS, TARGET_LABELS
+from .csv_io.reading import DELIMITER_LABELS, ENCODINGS
 from .models import Contact, Customer, KeyDate, Purchase, Team
 from .parsing import is_timezone_name, parse_birthday, split_tags
 from .selectors import assignable_users, reassign_candidates
@@ -300,8 +302,9 @@ class CustomerImportForm(forms.Form):
 
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 (with or without BOM); separated by commas, semicolons or tabs.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="An export of another CRM, a newsletter tool or a spreadsheet saved as CSV: any "
+                  "encoding Excel writes, separated by commas, semicolons or tabs.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
     )
 
     def __init__(self, *args, max_bytes, too_large=False, **kwargs):
@@ -327,3 +330,68 @@ class CustomerImportForm(forms.Form):
         if upload is not None and upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload
+
+
+class ImportMappingForm(forms.Form):
+    """
+    The mapping step: how to read the file (encoding, delimiter, date order), the field each column
+    feeds (``column_<n>``, "" for none; several columns may feed one field), whether a website's
+    domain finds customers, and a name to save the mapping under.
+    """
+
+    encoding = forms.ChoiceField(
+        label="Encoding", choices=[(k, v[1]) for k, v in ENCODINGS.items()],
+        widget=forms.Select(attrs={"class": "form-select", "data-reread": ""}),
+    )
+    delimiter = forms.ChoiceField(
+        label="Columns separated by", choices=DELIMITER_LABELS.items(),
+        widget=forms.Select(attrs={"class": "form-select", "data-reread": ""}),
+    )
+    date_order = forms.ChoiceField(
+        label="Dates like 05/02/2024 are", choices=[("dmy", "day/month/year (5 February)"),
+                                                    ("mdy", "month/day/year (May 2)")],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    match_website = forms.BooleanField(
+        label="Also find existing customers by their website's domain", required=False,
+        help_text="After the external id and the contact's email.",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    save_as = forms.CharField(
+        label="Save this mapping as", max_length=100, required=False,
+        help_text="Optional. A saved mapping is offered again for a file with the same columns.",
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, header, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header = header
+        for index, name in enumerate(header):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=f"Import “{name.strip() or f'column {index + 1}'}” as", required=False,
+                choices=TARGET_CHOICES,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-column": index}),
+            )
+
+    def column_fields(self):
+        return [self[f"column_{index}"] for index in range(len(self.header))]
+
+    def clean(self):
+        cleaned = super().clean()
+        targets = self.targets()
+        if not {"name", "contact_name", "contact_first_name", "contact_last_name"} & set(targets):
+            raise forms.ValidationError(
+                "Map a column to the customer name, or to the contact's name (or first and last "
+                "name) for customers who are people."
+            )
+        return cleaned
+
+    def targets(self):
+        return [self.cleaned_data.get(f"column_{index}", "") or "" for index in range(len(self.header))]
+
+
+TARGET_CHOICES = [
+    ("", "Not imported"),
+    ("Customer", [(target, TARGET_LABELS[target]) for target in CUSTOMER_TARGETS]),
+    ("Contact", [(target, TARGET_LABELS[target]) for target in CONTACT_TARGETS]),
+]

@@ -18,6 +18,34 @@ def recompute_customer_values(on_date=None):
 
 
 @shared_task
+def check_customer_import(import_id, user_id, queued_at):
+    """
+    The check (the preview) of an uploaded file too large for a web request; ``queued_at`` says
+    which mapping it checks (a file mapped again since is checked by a later task).
+    """
+    from .csv_io.uploads import customer_import_check
+
+    customer_import = CustomerImport.objects.filter(
+        pk=import_id, status=CustomerImport.Status.CHECKING,
+        queued_at=datetime.datetime.fromisoformat(queued_at),
+    ).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if customer_import is None or user is None:
+        return None
+    try:
+        report = customer_import_check(customer_import=customer_import, user=user)
+    except Exception:
+        # Record the failure on the row (the page stops waiting) and let the user map it again.
+        logging.getLogger(__name__).exception("checking customer import %s failed", import_id)
+        CustomerImport.objects.filter(pk=import_id, status=CustomerImport.Status.CHECKING).update(
+            status=CustomerImport.Status.UPLOADED, queued_at=None,
+            problems="row 1: file: the check stopped with an error; check the file again",
+        )
+        raise
+    return None if report is None else report.rows
+
+
+@shared_task
 def run_customer_import(import_id, user_id):
     """A confirmed import too large for a web request: all or nothing, once (the import claims)."""
     from .csv_io.uploads import customer_import_confirm

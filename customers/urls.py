@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "customers"
 
@@ -19,9 +19,15 @@ urlpatterns = [
     path("<int:pk>/key-dates/new/", views.key_date_new, name="key_date_new"),
     path("key-dates/<int:pk>/edit/", views.key_date_edit, name="key_date_edit"),
     path("key-dates/<int:pk>/delete/", views.key_date_delete_view, name="key_date_delete"),
-    path("import/", views.customer_import, name="import"),
-    path("import/example.csv", views.customer_import_example, name="import_example"),
-    path("import/<int:pk>/", views.customer_import_preview, name="import_preview"),
-    path("import/<int:pk>/confirm/", views.customer_import_confirm, name="import_confirm"),
+    path("import/", import_views.customer_import, name="import"),
+    path("import/example.csv", import_views.customer_import_example, name="import_example"),
+    path("import/<int:pk>/map/", import_views.customer_import_map, name="import_map"),
+    path("import/<int:pk>/", import_views.customer_import_preview, name="import_preview"),
+    path("import/<int:pk>/confirm/", import_views.customer_import_confirm, name="import_confirm"),
+    path("import/<int:pk>/not-imported.csv", import_views.customer_import_rejects,
+         name="import_rejects"),
+    path("import/mappings/", import_views.import_mappings, name="import_mappings"),
+    path("import/mappings/<int:pk>/delete/", import_views.import_mapping_delete_view,
+         name="import_mapping_delete"),
     path("export/", views.customer_export, name="export"),
 ]

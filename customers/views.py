@@ -4,34 +4,30 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from retention.pagination import paginate, rows_needed
 
 from .access import (
     customer_for_user,
-    customer_import_for_user,
     manager_required,
     object_for_user,
     visible_customers,
 )
-from .csv_io import uploads as csv_uploads
-from .csv_io.columns import COLUMN_HELP, example_csv
 from .csv_io.export import export_stream
 from .forms import (
     ContactForm,
     CustomerForm,
-    CustomerImportForm,
     KeyDateForm,
     PurchaseForm,
     ReassignForm,
 )
-from .models import Contact, Customer, CustomerImport, KeyDate, Purchase, Team
+from .models import Contact, Customer, KeyDate, Purchase, Team
 from .selectors import assignable_users, customer_search, reassign_candidates, top_referrers
 from .services import (
     StaleEdit,
@@ -332,74 +328,7 @@ def unsubscribe(request, token):
     return render(request, "customers/unsubscribe.html", {"contact": contact})
 
 
-# Import and export ---------------------------------------------------------------------------
-
-
-@csrf_exempt  # checked by csrf_protect below, once the upload size guard is in place
-@require_http_methods(["GET", "POST"])
-def customer_import(request):
-    """Upload a CSV: it is stored and checked, then previewed. Nothing is imported yet."""
-    # The guard must be installed before anything reads the body, and CsrfViewMiddleware would read
-    # it first: hence csrf_exempt outside and csrf_protect inside (the pattern Django documents).
-    request.upload_handlers.insert(
-        0, csv_uploads.ImportSizeLimit(request, settings.CUSTOMER_IMPORT_MAX_BYTES)
-    )
-    return _customer_import(request)
-
-
-@csrf_protect
-def _customer_import(request):
-    max_bytes = settings.CUSTOMER_IMPORT_MAX_BYTES
-    if request.method == "POST":
-        form = CustomerImportForm(request.POST, request.FILES, max_bytes=max_bytes,
-                                  too_large=getattr(request, "import_too_large", False))
-        if form.is_valid():
-            upload = csv_uploads.customer_import_check(user=request.user, upload=form.cleaned_data["file"])
-            return redirect("customers:import_preview", pk=upload.pk)
-    else:
-        form = CustomerImportForm(max_bytes=max_bytes)
-    return render(request, "customers/import.html", {
-        "form": form, "columns": COLUMN_HELP.items(), "max_bytes": max_bytes,
-    })
-
-
-def customer_import_example(request):
-    response = HttpResponse(example_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="customers-example.csv"'
-    return response
-
-
-def customer_import_preview(request, pk):
-    upload = customer_import_for_user(request.user, pk)
-    return render(request, "customers/import_preview.html", {
-        "upload": upload, "problems": upload.problems.splitlines(),
-    })
-
-
-@require_POST
-def customer_import_confirm(request, pk):
-    upload = customer_import_for_user(request.user, pk)
-    if upload.row_count > settings.CUSTOMER_IMPORT_INLINE_ROWS:
-        if csv_uploads.customer_import_queue(customer_import=upload, user=request.user):
-            messages.info(request, f"Importing {upload.filename} in the background: this page "
-                                   "shows the result when it is done.")
-        return redirect("customers:import_preview", pk=upload.pk)
-    report = csv_uploads.customer_import_confirm(customer_import=upload, user=request.user)
-    if report is None:
-        upload.refresh_from_db()
-        if upload.status == CustomerImport.Status.REJECTED:
-            messages.error(request, "This file has problems, so nothing was imported. Correct them "
-                                    "and upload it again.")
-            return redirect("customers:import_preview", pk=upload.pk)
-        messages.info(request, f"{upload.filename} was imported already; nothing was imported twice.")
-        return redirect("customers:list")
-    if not report.ok:
-        messages.error(request, "Nothing was imported: the data changed since the preview and the "
-                                "file now has the problems below.")
-        return redirect("customers:import_preview", pk=upload.pk)
-    messages.success(request, f"Imported {upload.filename}: {report.created} created, "
-                              f"{report.updated} updated, {report.unchanged} unchanged.")
-    return redirect("customers:list")
+# Export (the import's pages are in ``import_views``) ------------------------------------------
 
 
 def customer_export(request):

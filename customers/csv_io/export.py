@@ -42,6 +42,7 @@ def export_row(customer):
         contact.email if contact else "",
         contact.phone if contact else "",
         contact.birthday_display if contact else "",
+        customer.website,
     ]
     return [neutralise(cell) for cell in cells]
 

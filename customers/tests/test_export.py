@@ -54,8 +54,9 @@ def test_it_exports_the_columns_in_order_with_the_primary_contact(alice, north):
 
     assert rows[0] == list(COLUMNS)
     assert rows[1] == ["A-1", "Acme Ltd", "prospect", "2021-04-01", "alice", "North", "Europe/Berlin", "14",
-                       "enterprise; vip", "R-1", "Dana Doe", "dana@acme.example", "030 1234", "'--03-14"]
-    assert rows[2][:2] == ["R-1", "Referrer"] and rows[2][10:] == ["", "", "", ""]
+                       "enterprise; vip", "R-1", "Dana Doe", "dana@acme.example", "030 1234", "'--03-14",
+                       ""]
+    assert rows[2][:2] == ["R-1", "Referrer"] and rows[2][10:] == ["", "", "", "", ""]
     assert len(rows) == 3
 
 

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.core.management.base import CommandError
 
-from customers.csv_io.columns import COLUMNS
+from customers.csv_io.columns import TARGETS
 from customers.csv_io.importer import CsvImport, ImportRefused
 from customers.models import Customer
 from customers.tests.csv_files import HEADER, db_state, good_rows, run_command, write_csv
@@ -44,7 +44,8 @@ def test_it_imports_a_good_file(tmp_path, alice, bob, north):
 
 
 BAD_ROWS = [
-    ({"name": ""}, "row 3: name: missing; every customer needs a name"),
+    ({"name": "", "contact_name": "", "contact_email": ""},
+     "row 3: name: missing; every customer needs a name, or a contact's name when the customer is a person"),
     ({"customer_since": "2024-13-01"}, "row 3: customer_since: “2024-13-01” is not a date; use YYYY-MM-DD"),
     ({"customer_since": "01/02/2024"}, "row 3: customer_since: “01/02/2024” is not a date; use YYYY-MM-DD"),
     ({"contact_birthday": "1981-02-29"},
@@ -53,7 +54,8 @@ BAD_ROWS = [
      "row 3: contact_birthday: “14.03.”: use YYYY-MM-DD, or --MM-DD when the year is not known"),
     ({"status": "gold"},
      "row 3: status: unknown status “gold”; use one of prospect, active, inactive, churned"),
-    ({"owner": "zed"}, "row 3: owner: unknown owner “zed”; use the username of an active user"),
+    ({"owner": "zed"},
+     "row 3: owner: unknown owner “zed”; use the username, email or full name of an active user"),
     ({"team": "West"}, "row 3: team: unknown team “West”; use one of North, South"),
     ({"owner": "charlie", "team": "North"}, "row 3: owner: charlie is not in the team North"),
     ({"owner": "maria", "team": ""},
@@ -81,8 +83,6 @@ BAD_ROWS = [
     ({"contact_phone": "1" * 51}, "row 3: contact_phone: 51 characters, more than the 50 that fit"),
     ({"tags": "ok; " + "t" * 51},
      f"row 3: tags: the tag “{'t' * 51}” is longer than the 50 characters that fit"),
-    ({"contact_name": "", "contact_email": "new@example.com"},
-     "row 3: contact_name: missing; a new contact needs a name"),
 ]
 
 
@@ -92,9 +92,9 @@ def test_a_bad_row_is_reported_and_nothing_is_imported(tmp_path, alice, bob, cha
     CustomerFactory(team=north, owner=alice, external_id="OLD-1", name="Old Name")
     before = db_state()
     good = dict(zip(HEADER, ["G-1", "Good Ltd", "active", "", "alice", "North", "UTC", "30", "", "OLD-1",
-                             "Gil", "gil@example.com", "", ""], strict=True))
+                             "Gil", "gil@example.com", "", "", ""], strict=True))
     row = dict(zip(HEADER, ["B-1", "Bad Ltd", "active", "", "alice", "North", "UTC", "30", "a; b", "",
-                            "Bea", "bea@example.com", "", ""], strict=True))
+                            "Bea", "bea@example.com", "", "", ""], strict=True))
     row.update(bad)
 
     status, out = run_command(write_csv(tmp_path, [HEADER, list(good.values()), list(row.values())]))
@@ -107,8 +107,9 @@ def test_a_bad_row_is_reported_and_nothing_is_imported(tmp_path, alice, bob, cha
 @pytest.mark.parametrize(
     "header, line",
     [
-        (["name", "colour"], "row 1: colour: unknown column; the columns are " + ", ".join(COLUMNS)),
-        (["external_id", "status"], "row 1: name: the name column is missing; every customer needs a name"),
+        (["name", "colour"], "row 1: colour: unknown column; the columns are " + ", ".join(TARGETS)),
+        (["external_id", "status"], "row 1: name: the name column is missing; every customer needs a "
+                                    "name (a contact's name will do for a customer who is a person)"),
         (["name", "Name"], "row 1: name: the column appears twice"),
     ],
 )
@@ -125,16 +126,20 @@ def test_every_problem_is_reported_one_per_line(tmp_path, alice, north):
     status, out = run_command(write_csv(tmp_path, rows), "--owner", "alice")
     assert status == 1
     assert out == [
-        "row 2: name: missing; every customer needs a name",
+        "row 2: name: missing; every customer needs a name, or a contact's name when the customer is a "
+        "person",
         "row 2: status: unknown status “gold”; use one of prospect, active, inactive, churned",
         "row 2: customer_since: “yesterday” is not a date; use YYYY-MM-DD",
     ]
 
 
-def test_a_phone_alone_needs_a_contact_name(tmp_path, alice, north):
+def test_a_phone_alone_makes_a_contact_named_as_the_customer(tmp_path, alice, north):
     path = write_csv(tmp_path, [["name", "team", "contact_phone"], ["Acme", "North", "+1 555"]])
     status, out = run_command(path)
-    assert (status, out) == (1, ["row 2: contact_name: missing; a new contact needs a name"])
+    assert status == 0, out
+    assert list(Customer.objects.get().contacts.values_list("name", "phone", "is_primary")) == [
+        ("Acme", "+1 555", True)
+    ]
 
 
 def test_team_names_match_regardless_of_case(tmp_path, alice, north):
@@ -183,7 +188,7 @@ def test_a_row_that_changes_meanwhile_is_checked_again_inside_the_transaction(tm
     with pytest.raises(ImportRefused) as refused:
         importer.run(path)
     assert [str(p) for p in refused.value.report.problems] == [
-        "row 2: owner: unknown owner “bob”; use the username of an active user"
+        "row 2: owner: unknown owner “bob”; use the username, email or full name of an active user"
     ]
     assert not Customer.objects.exists()
 

@@ -26,7 +26,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.access import ADMIN, MANAGER
-from customers.csv_io.uploads import customer_import_check
+from customers.csv_io.mapping import import_mapping_save
+from customers.csv_io.uploads import customer_import_upload
 from customers.models import Contact, Customer, KeyDate
 from customers.services import contact_save, customer_create, key_date_save, purchase_add
 from customers.tests.factories import UserFactory
@@ -100,7 +101,9 @@ def book(settings, tmp_path, alice, bob, maria, north):
         "purchase": purchase_add(customer=customer, user=alice, date=now.date(), amount=Decimal("120.00")),
         "invitation": invitation, "campaign": campaign, "response": response,
         "suggestion": response.suggestion,
-        "import": customer_import_check(user=alice, upload=upload),
+        "import": customer_import_upload(user=alice, upload=upload),
+        "mapping": import_mapping_save(name="Book export", header=["Company", "Owner"],
+                                       targets=["name", "owner"], user=alice)[0],
     }
     assert all(obj.pk for obj in objects.values())
     return {"objects": objects, "ids": sorted({obj.pk for obj in objects.values()}),
