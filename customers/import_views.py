@@ -213,10 +213,14 @@ def customer_import_preview(request, pk):
 @require_POST
 def customer_import_confirm(request, pk):
     upload = customer_import_for_user(request.user, pk)
-    skip = request.POST.get("skip_invalid") == "1"
+    # Skipping is a choice about rows with problems: recorded only when there are some to skip.
+    skip = request.POST.get("skip_invalid") == "1" and upload.invalid_count > 0
     if upload.status == Status.IMPORTED:
         messages.info(request, f"{upload.filename} was imported already; nothing was imported twice.")
         return redirect("customers:list")
+    if upload.status == Status.CHECKING:
+        messages.info(request, "The file is still being checked: import it once the preview is ready.")
+        return redirect("customers:import_preview", pk=upload.pk)
     if upload.status != Status.CHECKED:
         messages.error(request, "This file cannot be imported; see why below.")
         return redirect("customers:import_preview", pk=upload.pk)

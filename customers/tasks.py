@@ -25,11 +25,10 @@ def check_customer_import(import_id, user_id, queued_at):
     """
     from .csv_io.uploads import customer_import_check
 
-    customer_import = CustomerImport.objects.filter(
-        pk=import_id, status=CustomerImport.Status.CHECKING,
+    customer_import, user = _import_and_user(
+        import_id, user_id, status=CustomerImport.Status.CHECKING,
         queued_at=datetime.datetime.fromisoformat(queued_at),
-    ).first()
-    user = get_user_model().objects.filter(pk=user_id).first()
+    )
     if customer_import is None or user is None:
         return None
     try:
@@ -50,8 +49,7 @@ def run_customer_import(import_id, user_id):
     """A confirmed import too large for a web request: all or nothing, once (the import claims)."""
     from .csv_io.uploads import customer_import_confirm
 
-    customer_import = CustomerImport.objects.filter(pk=import_id).first()
-    user = get_user_model().objects.filter(pk=user_id).first()
+    customer_import, user = _import_and_user(import_id, user_id)
     if customer_import is None or user is None:
         return None
     try:
@@ -64,6 +62,12 @@ def run_customer_import(import_id, user_id):
         )
         raise
     return None if report is None else report.rows
+
+
+def _import_and_user(import_id, user_id, **conditions):
+    """The import (if it still meets ``conditions``) and its user; None for what is gone."""
+    customer_import = CustomerImport.objects.filter(pk=import_id, **conditions).first()
+    return customer_import, get_user_model().objects.filter(pk=user_id).first()
 
 
 @shared_task

@@ -6,7 +6,7 @@ imported twice, with or without external ids, changes nothing.
 
 import pytest
 
-from customers.csv_io.importer import CsvImport
+from customers.csv_io.importer import CsvImport, ImportRefused
 from customers.csv_io.reading import FileOptions
 from customers.models import Contact, Customer, CustomerChange
 from customers.services import contact_save, customer_create
@@ -125,3 +125,20 @@ def test_the_same_file_without_external_ids_twice_changes_nothing(tmp_path, alic
 
     assert run_command(path) == (0, ["Imported 2 row(s): 0 created, 0 updated, 2 unchanged."])
     assert db_state() == before
+
+
+def test_a_refused_import_keeps_no_note_of_its_rows(tmp_path, alice, north):
+    from touchpoints.models import Touchpoint
+
+    path = write_csv(tmp_path, [["name", "team", "notes"], ["Acme", "North", "Met at a fair"],
+                                ["Beta", "Nowhere", "Called twice"]])
+    # One row a batch: the first row and its note are written before the second is read.
+    with pytest.raises(ImportRefused):
+        CsvImport(batch_size=1).run(path)
+    assert not Customer.objects.exists() and not Touchpoint.objects.exists()
+
+    report = CsvImport(batch_size=1).run(path, skip_invalid=True)
+    assert (report.created, report.skipped) == (1, 1)
+    assert list(Touchpoint.objects.values_list("customer__name", "kind", "summary")) == [
+        ("Acme", "note", "Met at a fair")
+    ]
