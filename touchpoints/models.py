@@ -1,4 +1,10 @@
-"""Contact with customers: touchpoints logged by people, and follow-up tasks for account managers."""
+"""
+Contact with customers: touchpoints logged by people, follow-up tasks for account managers,
+promises, complaints, the programs and the outbox ledger every message goes through.
+
+Longer than most modules because it holds every table of the app; the rules that change these
+rows are in ``services``, ``checkins`` and ``messaging/``.
+"""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
