@@ -20,7 +20,6 @@ Several post-purchase follow-ups for one contact on one day are not capped again
 merged into one message when the scan decides them (``scans.py``).
 """
 
-import collections
 import dataclasses
 import datetime
 import zoneinfo
@@ -68,84 +67,36 @@ def _rank(program, send_after, pk):
     return priority(program), send_after, pk
 
 
-class CapBook:
-    """
-    What the addresses of one batch get around today, read in one query for the batch and kept up
-    to date as the batch takes slots, so that the limit costs a query a batch, not one a message.
-    Another worker's slot taken meanwhile is caught by the unique constraint; the sender then asks
-    again for that address alone (``refresh``).
-    """
-
-    FIELDS = ("pk", "program", "status", "send_after", "cap_day", "cap_slot", "expires_at", "automated",
-              "contact_id")
-
-    def __init__(self, messages, now):
-        self.rows = collections.defaultdict(list)
-        capped = [m for m in messages if m is not None and is_capped(
-            program=m.program, automated=m.automated, contact_id=m.contact_id)]
-        if capped:
-            self._read({address_of(m) for m in capped}, [local_day(m, now) for m in capped])
-
-    def _read(self, addresses, days):
-        # Today where each recipient is, give or take the batch crossing a midnight.
-        dates = {day for day, _, _ in days}
-        dates |= {day + datetime.timedelta(days=1) for day in dates}
-        start = min(start for _, start, _ in days)
-        end = max(end for _, _, end in days) + datetime.timedelta(days=1)
-        rows = (
-            OutboxMessage.objects.annotate(address=Lower("to")).filter(address__in=addresses)
-            .filter(Q(cap_day__in=dates, status__in=[SENDING, SENT])
-                    | Q(status=PENDING, send_after__gte=start, send_after__lt=end))
-            .order_by().values("address", *self.FIELDS)
-        )
-        for address in addresses:
-            self.rows[address] = []
-        for row in rows:
-            self.rows[row.pop("address")].append(row)
-
-    def refresh(self, message, now):
-        """Read again what ``message``'s address gets (after a slot was taken under its feet)."""
-        self._read({address_of(message)}, [local_day(message, now)])
-
-    def took(self, message, day, slot):
-        """``message`` took ``slot`` of ``day``: what the next messages of the batch must see."""
-        rows = self.rows[address_of(message)]
-        rows[:] = [row for row in rows if row["pk"] != message.pk]
-        rows.append({"pk": message.pk, "program": message.program, "status": SENDING,
-                     "send_after": message.send_after, "cap_day": day, "cap_slot": slot,
-                     "expires_at": message.expires_at, "automated": True, "contact_id": message.contact_id})
-
-    def verdict(self, message, now):
-        """
-        The slots ``message`` may try today, in order (none: it must wait or be suppressed, and
-        ``winner`` is the message that took the day).
-        """
-        day, start, end = local_day(message, now)
-        if address_of(message) not in self.rows:
-            self.refresh(message, now)
-        rows = [row for row in self.rows[address_of(message)] if row["pk"] != message.pk]
-        taken = [row for row in rows
-                 if row["cap_day"] == day and row["cap_slot"] and row["status"] in (SENDING, SENT)]
-        mine = _rank(message.program, message.send_after, message.pk)
-        ahead = sorted(
-            (row for row in rows
-             if row["status"] == PENDING and start <= row["send_after"] < end
-             and is_capped(program=row["program"], automated=row["automated"], contact_id=row["contact_id"])
-             and (row["expires_at"] is None or row["expires_at"] > now)
-             and _rank(row["program"], row["send_after"], row["pk"]) < mine),
-            key=lambda row: _rank(row["program"], row["send_after"], row["pk"]),
-        )
-        used = {row["cap_slot"] for row in taken}
-        free = [slot for slot in range(1, settings.OUTBOX_DAILY_CAP + 1) if slot not in used]
-        if len(free) > len(ahead):
-            return Verdict(day=day, slots=free[len(ahead):])
-        winner = (taken or ahead or [None])[0]
-        return Verdict(day=day, slots=[], winner=winner)
-
-
 def cap_verdict(message, now):
-    """The verdict for one message on its own (``CapBook.verdict``, one query)."""
-    return CapBook([message], now).verdict(message, now)
+    """
+    The slots ``message`` may try today, in order (none: it must wait or be suppressed, and
+    ``winner`` is the message that took the day). One query over what that address gets that day.
+    """
+    day, start, end = local_day(message, now)
+    rows = list(
+        OutboxMessage.objects.annotate(address=Lower("to")).filter(address=address_of(message))
+        .filter(Q(cap_day=day, status__in=[SENDING, SENT])
+                | Q(status=PENDING, send_after__gte=start, send_after__lt=end))
+        .exclude(pk=message.pk)
+        .values("pk", "program", "status", "send_after", "cap_day", "cap_slot", "expires_at",
+                "automated", "contact_id")
+    )
+    taken = [row for row in rows if row["cap_day"] == day and row["cap_slot"]]
+    mine = _rank(message.program, message.send_after, message.pk)
+    ahead = sorted(
+        (row for row in rows
+         if row["status"] == PENDING
+         and is_capped(program=row["program"], automated=row["automated"], contact_id=row["contact_id"])
+         and (row["expires_at"] is None or row["expires_at"] > now)
+         and _rank(row["program"], row["send_after"], row["pk"]) < mine),
+        key=lambda row: _rank(row["program"], row["send_after"], row["pk"]),
+    )
+    used = {row["cap_slot"] for row in taken}
+    free = [slot for slot in range(1, settings.OUTBOX_DAILY_CAP + 1) if slot not in used]
+    if len(free) > len(ahead):
+        return Verdict(day=day, slots=free[len(ahead):])
+    winner = (taken or ahead or [None])[0]
+    return Verdict(day=day, slots=[], winner=winner)
 
 
 def cap_hold(message, now, verdict):

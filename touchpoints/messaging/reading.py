@@ -28,7 +28,7 @@ DUE_COUNTS = {
     "waiting": [Status.PENDING, Status.SENDING],
 }
 MAX_DAILY_DAYS = 31
-DEFAULT_DAILY_DAYS = 3
+DEFAULT_DAILY_DAYS = 7
 
 
 def _midnight(day):
@@ -60,7 +60,7 @@ def _reference_q(ref):
 
 
 def daily_range(date_from=None, date_to=None, today=None):
-    """The days the daily counts cover: the filter's, at most a month, or the last three."""
+    """The days the daily counts cover: the filter's, at most a month, or the last week."""
     today = today or timezone.localdate()
     if date_to:
         end = date_to
@@ -95,7 +95,7 @@ def outbox_daily_counts(messages, *, start, end, program=""):
     due = (
         messages.filter(send_after__gte=since, send_after__lt=until).order_by()
         .annotate(day=TruncDate("send_after", tzinfo=zone)).values("day", "program")
-        .annotate(**{name: Count("status", filter=Q(status__in=statuses))
+        .annotate(**{name: Count("pk", filter=Q(status__in=statuses))
                      for name, statuses in DUE_COUNTS.items()})
     )
     for values in due:

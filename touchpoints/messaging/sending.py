@@ -14,10 +14,9 @@ connection, and record the outcome.
    ``failed`` for a temporary cause. A permanent one (5xx) marks it ``failed`` with the reason. The
    mail server's state is recorded for ``/healthz``, the logs and the Outbox page (``server.py``).
 4. **Exactly once**: the moment the server accepts a message, one short UPDATE marks the row
-   ``sent``, committed at once. The timeline touchpoints are written after, a few messages at a
-   time, idempotently (``timeline.py``; the sweeper writes them if the worker dies in between). A
-   worker killed between the acceptance and that UPDATE is the one window left for a duplicate;
-   the resend carries the same Message-ID.
+   ``sent``, committed at once. The timeline touchpoint is written after it, idempotently (the
+   sweeper writes it if the worker dies in between). A worker killed between the acceptance and
+   that UPDATE is the one window left for a duplicate; the resend carries the same Message-ID.
 """
 
 import datetime
@@ -33,21 +32,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import OutboxMessage
+from ..models import OutboxMessage, Touchpoint
 from . import server
-from .cap import CapBook, cap_hold
+from .cap import cap_hold, cap_verdict
 from .composing import build_email, new_message_id, occasion_reference
 from .ledger import BACKOFF_CAP_SECONDS, queue_send
 from .policy import is_capped
-from .timeline import timelines_record
 
 log = logging.getLogger(__name__)
 
 Status, Reason = OutboxMessage.Status, OutboxMessage.Reason
 TEMPORARY_ERRORS = (smtplib.SMTPException, socket.error, TimeoutError, ConnectionError)
 OUTCOMES = ("sent", "retry", "failed", "suppressed", "expired", "deferred", "skipped")
-# The timeline entries of the messages sent are written this many at a time (and at the batch's end).
-TIMELINE_EVERY = 25
 
 
 def outbox_send(message_ids):
@@ -62,21 +58,16 @@ def outbox_send(message_ids):
     # One read for the batch; then each message is claimed just before it is sent.
     loaded = _load(ids)
     _take_in_hand(ids)
-    book = CapBook(loaded.values(), timezone.now())
     heartbeat = time.monotonic()
     connection = None
     server_answered = False
-    sent = []
     try:
         for index, message_id in enumerate(ids):
             # The lease of the batch's rows is renewed four times a lease while the batch goes on.
             if time.monotonic() - heartbeat > settings.OUTBOX_SENDING_LEASE_SECONDS / 4:
                 _take_in_hand(ids[index:])
                 heartbeat = time.monotonic()
-            if len(sent) >= TIMELINE_EVERY:
-                timelines_record(sent)
-                sent = []
-            message, result = _claim(loaded.get(message_id), book)
+            message, result = _claim(loaded.get(message_id))
             if message is None:
                 outcome[result] += 1
                 continue
@@ -99,8 +90,6 @@ def outbox_send(message_ids):
                     break
             result = _deliver(message, connection)
             outcome[result] += 1
-            if result == "sent":
-                sent.append(message)
             if result == "retry":
                 # The session may be broken (a 421 closes it): the next message reconnects.
                 _close(connection)
@@ -111,7 +100,6 @@ def outbox_send(message_ids):
     finally:
         if connection is not None:
             _close(connection)
-        timelines_record(sent)
     return outcome
 
 
@@ -140,7 +128,7 @@ def _take_in_hand(message_ids):
 # Claiming --------------------------------------------------------------------------------------
 
 
-def _claim(message, book):
+def _claim(message):
     """
     ``(message, None)`` when ``message`` is claimed for sending (``pending`` → ``sending``), else
     ``(None, outcome)``: "skipped" when someone else has it or it is not due, "expired",
@@ -168,14 +156,10 @@ def _claim(message, book):
         rows = OutboxMessage.objects.filter(pk=message.pk, status=Status.PENDING, send_after__lte=now,
                                             attempts=message.attempts)
         if is_capped(program=message.program, automated=message.automated, contact_id=message.contact_id):
-            verdict = book.verdict(message, now)
+            verdict = cap_verdict(message, now)
             if not verdict.slots:
                 return None, cap_hold(message, now, verdict)
             claimed = _claim_slot(rows, claim, verdict)
-            if claimed:
-                book.took(message, verdict.day, claimed)
-            elif not again:
-                book.refresh(message, now)  # another worker took that address's slot meanwhile
         else:
             claimed = rows.update(**claim)
         if claimed:
@@ -187,21 +171,13 @@ def _claim(message, book):
 
 
 def _claim_slot(rows, claim, verdict):
-    """
-    Claim the row and a free slot of the daily limit in one UPDATE: the slot taken, or 0 when the
-    row is gone or every slot was taken meanwhile.
-    """
+    """Claim the row and a free slot of the daily limit in one UPDATE; 0 if every slot is taken."""
     for slot in verdict.slots:
         try:
-            # Outside a transaction a refused UPDATE leaves nothing to roll back: no savepoint.
-            if transaction.get_connection().in_atomic_block:
-                with transaction.atomic():
-                    claimed = rows.update(**claim, cap_day=verdict.day, cap_slot=slot)
-            else:
-                claimed = rows.update(**claim, cap_day=verdict.day, cap_slot=slot)
+            with transaction.atomic():
+                return rows.update(**claim, cap_day=verdict.day, cap_slot=slot)
         except IntegrityError:
             continue  # another worker took that slot for the same address a moment ago
-        return slot if claimed else 0
     return 0
 
 
@@ -334,12 +310,49 @@ def _describe(error):
 
 def _mark_sent(message):
     """
-    The server accepted the message: one UPDATE, committed at once. Nothing else stands between
-    the acceptance and the row saying ``sent``; the timeline entries of the batch follow
-    (``timeline.timelines_record``).
+    The server accepted the message: one UPDATE, committed at once, then the timeline. Nothing
+    else stands between the acceptance and the row saying ``sent``.
     """
     now = timezone.now()
     OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.SENT, sent_at=now, last_error="", reason="", reason_note="", lease_until=None,
     )
     message.status, message.sent_at = Status.SENT, now
+    timeline_record(message)
+
+
+def timeline_record(message):
+    """
+    Put a sent message on its customer's timeline, once: a second call (the sweeper after a crash,
+    say) finds it linked and writes nothing. Messages to the team (no customer) have no timeline.
+    """
+    if message.customer_id is None:
+        return False
+    with transaction.atomic():
+        touchpoint = Touchpoint.objects.create(
+            customer_id=message.customer_id, author=message.sender,
+            kind=Touchpoint.Kind.EMAIL if not message.automated else Touchpoint.Kind.SYSTEM,
+            direction=Touchpoint.Direction.OUTBOUND, happened_at=message.sent_at,
+            summary=message.subject[:200], notes=message.body_text,
+        )
+        if message.contact_id:
+            touchpoint.contacts.add(message.contact_id)
+        linked = OutboxMessage.objects.filter(pk=message.pk, touchpoint__isnull=True).update(
+            touchpoint=touchpoint)
+        if not linked:
+            transaction.set_rollback(True)  # already on the timeline
+            return False
+        if message.related_touchpoint_id and message.program == "meeting_notes":
+            Touchpoint.objects.filter(pk=message.related_touchpoint_id).update(notes_sent_at=message.sent_at)
+    return True
+
+
+def timelines_repair(*, now=None, limit=500):
+    """Sent messages whose worker died before the timeline entry: write it (the sweeper calls it)."""
+    now = now or timezone.now()
+    missing = (
+        OutboxMessage.objects.filter(status=Status.SENT, touchpoint__isnull=True, customer__isnull=False,
+                                     sent_at__lt=now - datetime.timedelta(seconds=30))
+        .select_related("sender").order_by("sent_at")[:limit]
+    )
+    return sum(timeline_record(message) for message in missing)

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from ..models import OutboxMessage
 from .ledger import SEND_BATCH_SIZE, queue_send
+from .sending import timelines_repair
 from .server import server_probe
-from .timeline import timelines_repair
 
 log = logging.getLogger(__name__)
 

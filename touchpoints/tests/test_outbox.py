@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.ledger import QUEUED_LEASE, outbox_enqueue
-from touchpoints.messaging.sending import outbox_send
+from touchpoints.messaging.sending import outbox_send, timeline_record
 from touchpoints.messaging.sweeper import outbox_sweep
-from touchpoints.messaging.timeline import timeline_record
 from touchpoints.models import OutboxMessage, Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -28,8 +28,8 @@ from django.utils import timezone
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.composing import occasion_reference
+from touchpoints.messaging.sending import timelines_repair
 from touchpoints.messaging.sweeper import outbox_sweep
-from touchpoints.messaging.timeline import timelines_repair
 from touchpoints.models import OutboxMessage
 from touchpoints.tasks import program_scan
 from touchpoints.tests.program_customers import midday_zone
