@@ -111,9 +111,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_at_most_the_mess
     assert len(in_flight) <= 1
     assert arrived_before_restart < len(contacts)  # the kill did land mid-batch
 
-    celery_workers.start(env={"EMAIL_URL": smtp_sink.url})
-    # The sweeper, as beat runs it, once the dead worker's lease has run out.
+    # The sweeper, as beat runs it, once the dead worker's lease has run out. It runs before the new
+    # worker starts: its clock is two minutes ahead, so it would otherwise take for dead the lease of
+    # a message the new worker is sending right now.
     outbox_sweep(now=timezone.now() + datetime.timedelta(minutes=2))
+    celery_workers.start(env={"EMAIL_URL": smtp_sink.url})
     assert wait_for(lambda: not OutboxMessage.objects.exclude(status="sent").exists(), timeout=90), (
         celery_workers.logs())
     time.sleep(1)
