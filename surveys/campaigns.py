@@ -9,7 +9,6 @@ Scheduled campaigns are sent by ``campaigns_send_due`` (the survey scan, every f
 """
 
 import datetime
-from collections import Counter
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -89,12 +88,11 @@ def campaign_send(*, campaign, now=None):
         filters=campaign.filters, user=campaign_viewer(campaign), campaign_id=campaign.pk, now=now
     )
     written = invitations_write(contacts=plan.contacts, survey=survey, campaign=campaign, now=now)
-    skipped = Counter(plan.skipped) + written.skipped
     Campaign.objects.filter(pk=campaign.pk).update(
         status=Campaign.Status.SENT,
         finished_at=timezone.now(),
         invited_count=written.invited,
-        skipped=dict(skipped),
+        skipped=dict(plan.skipped),
     )
     campaign.refresh_from_db()
     return campaign

@@ -17,6 +17,8 @@ from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
+# Owners and their signatures, read once per batch: the program scans' own cache.
+from touchpoints.messaging.scans import _People as People
 from touchpoints.messaging.unsubscribe import unsubscribe_url_for, with_footer
 from touchpoints.messaging.wording import (
     TemplateProblem,
@@ -29,7 +31,7 @@ from touchpoints.messaging.wording import (
 from touchpoints.models import Program
 
 from . import defaults
-from .models import Survey
+from .models import Invitation, Survey
 
 TOKEN_SLOT = "\x00token\x00"
 SLOTS = {"subject": "\x00subject\x00", "body_html": "\x00body\x00", "unsubscribe_url": "\x00url\x00"}
@@ -104,6 +106,49 @@ class SurveyEmail:
             full_text,
             fill_layout(self.layout, subject=subject, body_html=body_html, unsubscribe_url=unsubscribe),
         )
+
+
+def compose_invitations(messages):
+    """
+    The composer of invitation and reminder rows decided in bulk (``touchpoints/messaging/
+    composers.py``): ``{pk: (subject, text, html)}`` in the program's wording as it is now, read
+    with one query for the batch's invitations.
+    """
+    wanted = {}
+    for message in messages:
+        kind, _, reference = message.occasion_key.partition(":")
+        wanted[message.pk] = (kind, reference)
+    by_occasion = {
+        ("survey", invitation.occasion_key): invitation
+        for invitation in _invitations(occasion_key__in=[r for k, r in wanted.values() if k == "survey"])
+    }
+    by_occasion.update({
+        ("survey_reminder", str(invitation.pk)): invitation
+        for invitation in _invitations(
+            pk__in=[int(r) for k, r in wanted.values() if k == "survey_reminder" and r.isdigit()])
+    })
+    programs = survey_programs()
+    emails, people, composed = {}, People(), {}
+    for pk, (kind, reference) in wanted.items():
+        invitation = by_occasion.get((kind, reference))
+        if invitation is None or invitation.contact is None:
+            continue
+        if (kind, invitation.survey_id) not in emails:
+            emails[kind, invitation.survey_id] = SurveyEmail(survey=invitation.survey, program=programs[kind])
+        owner, signature = people.get(invitation.customer.owner_id)
+        composed[pk] = emails[kind, invitation.survey_id].render(
+            token=invitation.token,
+            customer_name=invitation.customer.name,
+            contact_name=invitation.contact.name,
+            owner=owner,
+            signature=signature,
+            unsubscribe_token=invitation.contact.unsubscribe_token,
+        )
+    return composed
+
+
+def _invitations(**lookup):
+    return Invitation.objects.filter(**lookup).select_related("survey", "customer", "contact")
 
 
 def fill_layout(layout, *, subject, body_html, unsubscribe_url):

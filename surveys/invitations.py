@@ -1,6 +1,6 @@
 """
 Inviting contacts to a survey: who is asked, who is skipped and why, and the invitations and their
-outbox messages written set-based, chunk by chunk.
+outbox messages written set-based.
 
 1. **Who.** A campaign's segment is the customer list's own filters (``customers.selectors.
    customer_search``) as the person who made the campaign sees them; a trigger's is found by its
@@ -10,41 +10,48 @@ outbox messages written set-based, chunk by chunk.
    fatigue window (``SURVEY_FATIGUE_DAYS``, across every campaign and trigger), or already invited
    for this occasion. Counted with one aggregate query each, for the campaign page's count before
    sending, ``survey_send --dry-run`` and the campaign's record.
-3. **Written** in chunks, each in one transaction under one lock (PostgreSQL's advisory lock; on
-   SQLite every write transaction is serialised anyway), so two campaigns sending at once cannot
-   both ask the same contact: the fatigue window is checked again inside the lock. Each invitation
-   has a unique occasion key (``campaign:<id>:<contact>``, ``complaint:<id>:<contact>`` …) and an
-   unguessable token; its message is an outbox row keyed ``survey:<occasion>``, queued on commit.
+3. **Written** with two ``INSERT … SELECT`` in one transaction under one lock (PostgreSQL's
+   advisory lock; on SQLite every write transaction is serialised anyway), so two campaigns
+   sending at once cannot both ask the same contact: the fatigue window is checked again inside
+   the lock. Each invitation has a unique occasion key (``campaign:<id>:<contact>``,
+   ``complaint:<id>:<contact>`` …) and an unguessable token drawn by the database; its message is
+   an outbox row keyed ``survey:<occasion>``, queued on commit, whose wording is written when it
+   is sent. A campaign to 100,000 contacts is written in seconds (``docs/PERFORMANCE.md``).
 """
 
 import dataclasses
 import datetime
-import secrets
 from collections import Counter
-from itertools import islice
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery, Value
+from django.contrib.auth import get_user_model
+from django.db import NotSupportedError, connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Concat
 from django.http import QueryDict
 from django.utils import timezone
 
-from customers.models import Contact
+from customers.models import Contact, Customer, new_token
 from customers.selectors import customer_search
-from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit, ledger_stamp
-
-# Owners and their signatures, read once per batch: the program scans' own cache.
-from touchpoints.messaging.scans import _People as People
+from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+from touchpoints.messaging.policy import expires_at as latest_send_time
 from touchpoints.models import OutboxMessage, Program
 
-from .email import SurveyEmail, survey_programs
 from .models import Invitation
 
-CHUNK_SIZE = 2000
-ROW_FIELDS = ("pk", "name", "email", "unsubscribe_token", "customer_id", "customer__name",
-              "customer__owner_id", "occasion")
 SEGMENT_KEYS = ("q", "status", "team", "owner", "tag", "due", "overdue", "birthdays")
 # The command speaks for the installation: it sees every customer, as an admin does.
 EVERYONE = SimpleNamespace(is_authenticated=True, is_active=True, is_superuser=True, pk=None)
@@ -162,26 +169,105 @@ def _count(condition):
 @dataclasses.dataclass
 class Written:
     invited: int = 0
-    skipped: Counter = dataclasses.field(default_factory=Counter)
-    invitation_ids: list = dataclasses.field(default_factory=list)
 
 
-def invitations_write(*, contacts, survey, campaign, send_after=None, now=None, written=None, email=None):
+def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
     """
-    Invite ``contacts`` (a Contact queryset, from ``contacts_planned``) to ``survey``, chunk by
-    chunk; returns ``Written`` (invited, and skipped because asked meanwhile by another sending).
+    Invite ``contacts`` (a Contact queryset, from ``contacts_planned``) to ``survey`` for
+    ``campaign``; returns ``Written`` (how many were invited).
+
+    Set-based, in one transaction under the senders' lock: one ``INSERT … SELECT`` writes the
+    invitations straight from the planning query (checked again inside the lock, so a contact asked
+    meanwhile by another sending is left out, and the unique occasion keys make a rerun a no-op),
+    with tokens the database draws (``RandomToken``); a second writes their outbox rows, whose
+    wording the sender writes when it sends them (``touchpoints/messaging/composers.py``).
     """
-    written = written or Written()
-    program = survey_programs()["survey"]
-    email = email or SurveyEmail(survey=survey, program=program)
-    people = People()
-    # One reading of the segment, streamed (a server-side cursor on PostgreSQL): the planning
-    # query runs once, not once per chunk, and memory holds one chunk at a time.
-    rows = contacts.order_by("pk").values(*ROW_FIELDS).iterator(chunk_size=CHUNK_SIZE)
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        _write_chunk(chunk, survey=survey, campaign=campaign, send_after=send_after, now=now,
-                     written=written, email=email, people=people)
-    return written
+    stamp = now or timezone.now()
+    due = send_after or stamp
+    planned = contacts.order_by().annotate(
+        i_survey=_typed(survey.pk, BigIntegerField()),
+        i_campaign=_typed(campaign.pk, BigIntegerField()),
+        i_customer=F("customer_id"),
+        i_contact=F("pk"),
+        i_occasion=F("occasion"),
+        i_token=RandomToken(),
+        i_created=_typed(stamp, DateTimeField()),
+        i_expires=_typed(Invitation.default_expiry(survey, now=stamp), DateTimeField()),
+    ).values("i_survey", "i_campaign", "i_customer", "i_contact", "i_occasion", "i_token", "i_created",
+             "i_expires")
+    select, params = planned.query.sql_with_params()
+    invitations, outbox = Invitation._meta.db_table, OutboxMessage._meta.db_table
+    contact_table, customer_table = Contact._meta.db_table, Customer._meta.db_table
+    user_table = get_user_model()._meta.db_table
+    with transaction.atomic():
+        _lock()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {invitations} (survey_id, campaign_id, customer_id, contact_id, occasion_key,"
+                f" token, created_at, expires_at)"
+                f" SELECT i_survey, i_campaign, i_customer, i_contact, i_occasion, i_token, i_created,"
+                f" i_expires FROM ({select}) planned ON CONFLICT DO NOTHING RETURNING id",
+                params,
+            )
+            invited = len(cursor.fetchall())
+            if not invited:
+                return Written()
+            expires = latest_send_time("survey", due, "UTC")
+            cursor.execute(
+                f'INSERT INTO {outbox} (occasion_key, occasion_ref, message_id, program, customer_id,'
+                f' contact_id, sender_id, "to", reply_to, subject, body_text, body_html, automated,'
+                f" compose_at_send, status, reason, reason_note, send_after, expires_at, attempts,"
+                f" last_error, created_at)"
+                f" SELECT %s || i.occasion_key, '', '', 'survey', i.customer_id, i.contact_id, owner.id,"
+                f" contact.email, COALESCE(owner.email, ''), '', '', '', %s, %s, 'pending', '', '', %s, %s,"
+                f" 0, '', %s"
+                f" FROM {invitations} i JOIN {contact_table} contact ON contact.id = i.contact_id"
+                f" JOIN {customer_table} customer ON customer.id = i.customer_id"
+                f" LEFT JOIN {user_table} owner ON owner.id = customer.owner_id"
+                f" WHERE i.campaign_id = %s AND i.created_at = %s"
+                f" ON CONFLICT DO NOTHING RETURNING id",
+                ["survey:", True, True, due, expires, stamp, campaign.pk, stamp],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if survey.first_sent_at is None:
+            type(survey).objects.filter(pk=survey.pk, first_sent_at__isnull=True).update(first_sent_at=stamp)
+            survey.first_sent_at = stamp
+        for start in range(0, len(ids), SEND_BATCH_SIZE):
+            enqueue_on_commit(ids[start : start + SEND_BATCH_SIZE], due)
+    return Written(invited=invited)
+
+
+def _typed(value, field):
+    """A constant of the SELECT with its SQL type, so that the INSERT around it takes it as is."""
+    return Cast(Value(value), field)
+
+
+class RandomToken(Expression):
+    """
+    An invitation's unguessable token, drawn by the database for each row of a set-based write:
+    on PostgreSQL two ``gen_random_uuid()`` (its strong random source; 244 random bits in 64 hex
+    characters), on SQLite ``customers.models.new_token`` itself, registered as a SQL function.
+    """
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection):
+        raise NotSupportedError(f"Tokens cannot be drawn by {connection.vendor} databases.")
+
+    def as_postgresql(self, compiler, connection):
+        return "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')", []
+
+    def as_sqlite(self, compiler, connection):
+        return f"{SQLITE_TOKEN_FUNCTION}()", []
+
+
+SQLITE_TOKEN_FUNCTION = "retention_new_token"
+
+
+def register_sqlite_token(sender, connection, **kwargs):
+    """``connection_created`` receiver: SQLite draws invitation tokens through ``new_token``."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SQLITE_TOKEN_FUNCTION, 0, new_token, deterministic=False)
 
 
 def _lock():
@@ -189,76 +275,3 @@ def _lock():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('surveys.invitations'))")
-
-
-def _write_chunk(chunk, *, survey, campaign, send_after, now, written, email, people):
-    stamp = now or timezone.now()
-    expires = Invitation.default_expiry(survey, now=stamp)
-    with transaction.atomic():
-        _lock()
-        ids = [row["pk"] for row in chunk]
-        since = timezone.now() - datetime.timedelta(days=fatigue_days())
-        asked = set(
-            Invitation.objects.filter(
-                Q(contact_id__in=ids, created_at__gte=since)
-                | Q(occasion_key__in=[row["occasion"] for row in chunk])
-            ).values_list("contact_id", flat=True)
-        )
-        fresh = [row for row in chunk if row["pk"] not in asked]
-        written.skipped["fatigue"] += len(chunk) - len(fresh)
-        if not fresh:
-            return
-        invitations = Invitation.objects.bulk_create(
-            [
-                Invitation(
-                    survey=survey,
-                    campaign=campaign,
-                    customer_id=row["customer_id"],
-                    contact_id=row["pk"],
-                    occasion_key=row["occasion"],
-                    token=secrets.token_urlsafe(24),
-                    created_at=stamp,
-                    expires_at=expires,
-                )
-                for row in fresh
-            ]
-        )
-        messages = []
-        for invitation, row in zip(invitations, fresh, strict=True):
-            owner, signature = people.get(row["customer__owner_id"])
-            subject, text, html = email.render(
-                token=invitation.token,
-                customer_name=row["customer__name"],
-                contact_name=row["name"],
-                owner=owner,
-                signature=signature,
-                unsubscribe_token=row["unsubscribe_token"],
-            )
-            messages.append(
-                OutboxMessage(
-                    occasion_key=f"survey:{invitation.occasion_key}",
-                    program="survey",
-                    customer_id=row["customer_id"],
-                    contact_id=row["pk"],
-                    sender_id=owner.pk if owner else None,
-                    to=row["email"],
-                    reply_to=owner.email if owner else "",
-                    subject=subject,
-                    body_text=text,
-                    body_html=html,
-                    automated=True,
-                    send_after=send_after or stamp,
-                    created_at=stamp,
-                    **ledger_stamp(occasion_key=f"survey:{invitation.occasion_key}", program="survey",
-                                   due=send_after or stamp),
-                )
-            )
-        sent = OutboxMessage.objects.bulk_create(messages)
-        if survey.first_sent_at is None:
-            type(survey).objects.filter(pk=survey.pk, first_sent_at__isnull=True).update(first_sent_at=stamp)
-            survey.first_sent_at = stamp
-        ids = [message.pk for message in sent]
-        for start in range(0, len(ids), SEND_BATCH_SIZE):
-            enqueue_on_commit(ids[start : start + SEND_BATCH_SIZE], send_after or stamp)
-    written.invited += len(invitations)
-    written.invitation_ids += [i.pk for i in invitations]

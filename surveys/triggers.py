@@ -25,20 +25,19 @@ import datetime
 import logging
 from collections import Counter
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from customers.models import Customer
-from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit, ledger_stamp
-
-# Owners and their signatures, read once per batch: the program scans' own cache.
-from touchpoints.messaging.scans import _People as People
+from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+from touchpoints.messaging.policy import expires_at as latest_send_time
 from touchpoints.models import Complaint, OutboxMessage
 
 from .campaigns import campaign_send, campaigns_due, campaigns_resume_stuck
-from .email import SurveyEmail, survey_programs
+from .email import survey_programs
 from .invitations import contacts_planned, invitations_write, occasion_key
 from .models import Campaign, Invitation
 
@@ -118,7 +117,6 @@ def triggers_run(*, now=None, report=None, dry_run=False):
             contacts=plan.contacts, survey=campaign.survey, campaign=campaign, now=now
         )
         report.invited[campaign.trigger] += written.invited
-        report.skipped.update(written.skipped)
         if written.invited:
             Campaign.objects.filter(pk=campaign.pk).update(invited_count=F("invited_count") + written.invited)
     return report
@@ -148,47 +146,32 @@ def reminders_send(*, now=None, report=None, dry_run=False):
     if dry_run:
         report.reminded += due.count()
         return report
-    emails, people = {}, People()
+    owners = dict(get_user_model().objects.values_list("pk", "email"))
     last = 0
+    expires = latest_send_time("survey_reminder", now, "UTC")
     while chunk := list(
-        due.filter(pk__gt=last)
-        .select_related("survey", "contact", "customer")
-        .order_by("pk")[:REMINDER_CHUNK]
+        due.filter(pk__gt=last).select_related("contact", "customer").order_by("pk")[:REMINDER_CHUNK]
     ):
         last = chunk[-1].pk
         with transaction.atomic():
-            messages = []
-            for invitation in chunk:
-                if invitation.survey_id not in emails:
-                    emails[invitation.survey_id] = SurveyEmail(survey=invitation.survey, program=program)
-                owner, signature = people.get(invitation.customer.owner_id)
-                subject, text, html = emails[invitation.survey_id].render(
-                    token=invitation.token,
-                    customer_name=invitation.customer.name,
-                    contact_name=invitation.contact.name,
-                    owner=owner,
-                    signature=signature,
-                    unsubscribe_token=invitation.contact.unsubscribe_token,
+            # The wording is written when each is sent (``surveys.email.compose_invitations``).
+            messages = [
+                OutboxMessage(
+                    occasion_key=f"survey_reminder:{invitation.pk}",
+                    program="survey_reminder",
+                    customer_id=invitation.customer_id,
+                    contact_id=invitation.contact_id,
+                    sender_id=invitation.customer.owner_id,
+                    to=invitation.contact.email,
+                    reply_to=owners.get(invitation.customer.owner_id, ""),
+                    compose_at_send=True,
+                    automated=True,
+                    send_after=now,
+                    expires_at=expires,
+                    created_at=now,
                 )
-                messages.append(
-                    OutboxMessage(
-                        occasion_key=f"survey_reminder:{invitation.pk}",
-                        program="survey_reminder",
-                        customer_id=invitation.customer_id,
-                        contact_id=invitation.contact_id,
-                        sender_id=owner.pk if owner else None,
-                        to=invitation.contact.email,
-                        reply_to=owner.email if owner else "",
-                        subject=subject,
-                        body_text=text,
-                        body_html=html,
-                        automated=True,
-                        send_after=now,
-                        created_at=now,
-                        **ledger_stamp(occasion_key=f"survey_reminder:{invitation.pk}",
-                                       program="survey_reminder", due=now),
-                    )
-                )
+                for invitation in chunk
+            ]
             # Claimed first: of two scans at once, each reminds only the invitations it claimed.
             claimed = set(
                 Invitation.objects.select_for_update()

@@ -395,6 +395,9 @@ class OutboxMessage(models.Model):
     automated = models.BooleanField(
         default=True, help_text="Automated messages carry one-click unsubscribe and respect it."
     )
+    # Decided in bulk (a survey campaign to a whole book): subject and body are written when the
+    # message is sent, by the composer its program registers (``messaging/composing.py``).
+    compose_at_send = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     reason_note = models.CharField(max_length=500, blank=True)
@@ -457,6 +460,13 @@ class OutboxMessage(models.Model):
     @property
     def recipients(self):
         return [line.strip() for line in self.to.splitlines() if line.strip()]
+
+    @property
+    def title(self):
+        """The subject, or what the message is while its wording waits for the sender."""
+        if self.compose_at_send and not self.subject:
+            return f"{self.get_program_display()} (written when it is sent)"
+        return self.subject
 
 
 class MailServerState(models.Model):

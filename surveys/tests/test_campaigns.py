@@ -17,6 +17,7 @@ from surveys.campaigns import CampaignRefused, campaign_create, campaign_plan, c
 from surveys.models import Campaign, Invitation
 from surveys.tests.factories import SurveyFactory
 from surveys.triggers import survey_scan
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.models import OutboxMessage
 from touchpoints.services import complaint_acknowledge, complaint_open, complaint_resolve
 
@@ -123,7 +124,10 @@ def test_one_reminder_only_to_those_who_have_not_answered(book, maria):
 
     reminders = OutboxMessage.objects.filter(program="survey_reminder")
     assert list(reminders.values_list("contact_id", flat=True)) == [invitations[2].contact_id]
+    with time_machine.travel(later + datetime.timedelta(minutes=1), tick=False):
+        assert outbox_send(list(reminders.values_list("pk", flat=True)))["sent"] == 1
     assert f"/s/{invitations[2].token}/?score=9" in reminders.get().body_text
+    assert f"/s/{invitations[2].token}/?score=9" in mail.outbox[-1].body
 
 
 def test_an_answer_suppresses_a_reminder_still_waiting(book, maria):
@@ -242,8 +246,9 @@ def test_a_campaign_set_for_later_waits_for_its_time(client, book, maria):
 
 
 def test_invitations_and_reminders_carry_what_every_outbox_row_carries(book, maria):
-    """Written in bulk, they still get the occasion reference, the Message-ID kept on every attempt,
-    and the latest sensible send time (so a survey that could not go out in time is not sent late)."""
+    """Decided in bulk, they get their latest sensible send time at once (so a survey that could not
+    go out in time is not sent late), and when sent their wording, the occasion reference and the
+    Message-ID kept on every attempt, stored on the row as the Outbox shows it."""
     campaign = send(maria, SurveyFactory())
     later = timezone.now() + datetime.timedelta(days=campaign.reminder_days, hours=1)
     survey_scan(now=later)
@@ -251,5 +256,28 @@ def test_invitations_and_reminders_carry_what_every_outbox_row_carries(book, mar
     rows = OutboxMessage.objects.filter(program__in=["survey", "survey_reminder"])
     assert {row.program for row in rows} == {"survey", "survey_reminder"}
     for row in rows:
-        assert row.message_id and row.occasion_ref and row.occasion_ref not in row.occasion_key
+        assert row.compose_at_send and not row.subject and not row.body_text
+        assert row.title.endswith("(written when it is sent)")
         assert row.expires_at is not None and row.expires_at > row.send_after
+
+    with time_machine.travel(later + datetime.timedelta(minutes=1), tick=False):
+        outcome = outbox_send(list(rows.values_list("pk", flat=True)))
+    assert outcome["sent"] == 3  # the reminders wait for the next day: one message a day a person
+    for row in rows.filter(status="sent"):
+        assert not row.compose_at_send and row.subject and row.title == row.subject
+        assert row.message_id and row.occasion_ref and row.occasion_ref not in row.occasion_key
+        email = next(m for m in mail.outbox if m.extra_headers["Message-ID"] == row.message_id)
+        assert email.subject == row.subject and email.body == row.body_text
+
+
+def test_a_row_whose_invitation_is_gone_is_suppressed_not_sent(book, maria):
+    send(maria, SurveyFactory())
+    rows = OutboxMessage.objects.filter(program="survey").order_by("pk")
+    first = rows[0]
+    Invitation.objects.filter(occasion_key=first.occasion_key.removeprefix("survey:")).delete()
+
+    outcome = outbox_send(list(rows.values_list("pk", flat=True)))
+
+    first.refresh_from_db()
+    assert outcome["sent"] == 2 and len(mail.outbox) == 2
+    assert first.status == "suppressed" and "no longer exists" in first.reason_note

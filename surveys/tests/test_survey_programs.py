@@ -9,6 +9,7 @@ from surveys.campaigns import campaign_create, campaign_send
 from surveys.models import Campaign, Invitation
 from surveys.tests.factories import SurveyFactory
 from surveys.triggers import survey_scan
+from touchpoints.messaging.sending import outbox_send
 from touchpoints.models import OutboxMessage, Program
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def test_the_data_migration_installs_the_default_wording():
 
 
 def test_an_admin_tunes_the_invitation_and_campaigns_send_the_new_wording(
-    client, admin_user, north, alice, maria
+    client, admin_user, north, alice, maria, mail_locmem
 ):
     from customers.tests.factories import ContactFactory, CustomerFactory
 
@@ -50,6 +51,8 @@ def test_an_admin_tunes_the_invitation_and_campaigns_send_the_new_wording(
     )
     campaign_send(campaign=campaign_create(user=maria, survey=SurveyFactory(), name="Tuned", filters={}))
     message = OutboxMessage.objects.get(program="survey", contact=contact)
+    outbox_send([message.pk])  # the wording is written when the message is sent
+    message.refresh_from_db()
     assert message.subject == "Quick one, Olga"
     assert message.body_text.startswith("Hi Olga: How likely are you to recommend us")
 

@@ -78,16 +78,6 @@ def outbox_enqueue(*, occasion_key, program, customer, to, subject, body_text, c
     return message, True
 
 
-def ledger_stamp(*, occasion_key, program, due, tz="UTC"):
-    """
-    What every ledger row carries besides its content, for code that writes rows in bulk (the
-    survey campaigns and reminders): its opaque occasion reference, the Message-ID it keeps on every
-    attempt, and its latest sensible send time for a message of ``program`` due at ``due``.
-    """
-    return {"occasion_ref": occasion_reference(occasion_key), "message_id": new_message_id(),
-            "expires_at": latest_send_time(program, due, tz)}
-
-
 def stale_note(expires_at):
     limit = timezone.localtime(expires_at)
     return f"Not sent: it was decided after its latest send time ({limit:%Y-%m-%d %H:%M %Z})."

@@ -4,7 +4,8 @@ connection, and record the outcome.
 
 1. The batch is taken in hand: its rows are leased to this worker (``lease_until``), and the lease
    is renewed as the batch goes on, so that the sweeper takes back the rows of a worker that died
-   within a minute or two, and never those of one that lives.
+   within a minute or two, and never those of one that lives. Rows decided in bulk without their
+   wording are written now (``composers.py``).
 2. A row is claimed (``pending`` → ``sending``) with a conditional UPDATE; a duplicate or retried
    task finds nothing to claim and sends nothing. A message past its latest sensible send time is
    expired instead (``policy.py``); one over its contact's daily limit waits or is suppressed
@@ -35,6 +36,7 @@ from django.utils import timezone
 from ..models import OutboxMessage, Touchpoint
 from . import server
 from .cap import cap_hold, cap_verdict
+from .composers import compose_pending
 from .composing import build_email, new_message_id, occasion_reference
 from .ledger import BACKOFF_CAP_SECONDS, queue_send
 from .policy import is_capped
@@ -58,6 +60,7 @@ def outbox_send(message_ids):
     # One read for the batch; then each message is claimed just before it is sent.
     loaded = _load(ids)
     _take_in_hand(ids)
+    compose_pending(loaded.values())
     heartbeat = time.monotonic()
     connection = None
     server_answered = False
