@@ -206,10 +206,11 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
                 f"INSERT INTO {invitations} (survey_id, campaign_id, customer_id, contact_id, occasion_key,"
                 f" token, created_at, expires_at)"
                 f" SELECT i_survey, i_campaign, i_customer, i_contact, i_occasion, i_token, i_created,"
-                f" i_expires FROM ({select}) planned ON CONFLICT DO NOTHING RETURNING id",
+                # (WHERE true: SQLite reads ON CONFLICT after a bare FROM as a join's constraint.)
+                f" i_expires FROM ({select}) planned WHERE true ON CONFLICT DO NOTHING RETURNING id",
                 params,
             )
-            invited = len(cursor.fetchall())
+            invited = [row[0] for row in cursor.fetchall()]
             if not invited:
                 return Written()
             expires = latest_send_time("survey", due, "UTC")
@@ -224,9 +225,10 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
                 f" FROM {invitations} i JOIN {contact_table} contact ON contact.id = i.contact_id"
                 f" JOIN {customer_table} customer ON customer.id = i.customer_id"
                 f" LEFT JOIN {user_table} owner ON owner.id = customer.owner_id"
-                f" WHERE i.campaign_id = %s AND i.created_at = %s"
+                # Under the lock, the campaign's invitations in this id range are those just written.
+                f" WHERE i.campaign_id = %s AND i.id BETWEEN %s AND %s"
                 f" ON CONFLICT DO NOTHING RETURNING id",
-                ["survey:", True, True, due, expires, stamp, campaign.pk, stamp],
+                ["survey:", True, True, due, expires, stamp, campaign.pk, min(invited), max(invited)],
             )
             ids = [row[0] for row in cursor.fetchall()]
         if survey.first_sent_at is None:
@@ -234,12 +236,12 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
             survey.first_sent_at = stamp
         for start in range(0, len(ids), SEND_BATCH_SIZE):
             enqueue_on_commit(ids[start : start + SEND_BATCH_SIZE], due)
-    return Written(invited=invited)
+    return Written(invited=len(invited))
 
 
 def _typed(value, field):
-    """A constant of the SELECT with its SQL type, so that the INSERT around it takes it as is."""
-    return Cast(Value(value), field)
+    """A constant of the SELECT, bound as its column's type (the drivers send it typed)."""
+    return Value(value, output_field=field)
 
 
 class RandomToken(Expression):
