@@ -31,4 +31,4 @@ RUN DEBUG=false \
 
 USER retention
 EXPOSE 8000
-CMD ["gunicorn", "retention.wsgi", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "retention.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]

@@ -41,17 +41,19 @@ def tokens_to_answer(limit):
     import django
 
     django.setup()
+    from django.utils import timezone
+
     from surveys.models import Invitation
 
     return list(
-        Invitation.objects.filter(answered_at__isnull=True)
+        Invitation.objects.filter(answered_at__isnull=True, expires_at__gt=timezone.now())
         .order_by("pk")
-        .values_list("token", flat=True)[:limit]
+        .values_list("token", "survey__kind")[:limit]
     )
 
 
-def start_gunicorn(port, workers):
-    env = {
+def production_env(port):
+    return {
         **os.environ,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -59,9 +61,14 @@ def start_gunicorn(port, workers):
         "SITE_URL": f"http://127.0.0.1:{port}",
         "SECURE_SSL_REDIRECT": "false",
         "EMAIL_URL": os.environ.get("EMAIL_URL", "consolemail://"),
+        "DEFAULT_FROM_EMAIL": "Retention <retention@example.com>",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_gunicorn(port, workers, threads):
+    env = production_env(port)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -72,6 +79,8 @@ def start_gunicorn(port, workers):
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--log-level",
             "warning",
         ],
@@ -92,8 +101,8 @@ def start_gunicorn(port, workers):
 
 def run(port, tokens, concurrency, seconds):
     work = queue.Queue()
-    for n, token in enumerate(tokens):
-        work.put((token, n % 11))
+    for n, (token, kind) in enumerate(tokens):
+        work.put((token, n % 11 if kind == "nps" else 1 + n % 5))
     latencies, statuses, lock = [], {}, threading.Lock()
     secret = secrets.token_hex(16)  # a CSRF secret of our own: cookie and form field agree
     stop_at = time.monotonic() + seconds
@@ -139,11 +148,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     args = parser.parse_args()
     tokens = tokens_to_answer(args.requests + 200)
     warmup, tokens = tokens[:200], tokens[200:]
+    # The pages are served as in production: from the collected, hashed static files.
     port = free_port()
-    server = start_gunicorn(port, args.workers)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True,
+                   env=production_env(port))
+    server = start_gunicorn(port, args.workers, args.threads)
     try:
         run(port, warmup, 4, 30)
         print(f"load average before: {os.getloadavg()}")
@@ -158,7 +171,8 @@ def main():
 
     print(
         f"{n} POSTs in {took:.1f} s: {n / took:.0f} requests/s with {args.concurrency} clients on "
-        f"{args.workers} gunicorn workers; p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
+        f"{args.workers} gunicorn workers × {args.threads} threads; p50 {pct(0.5):.1f} ms, "
+        f"p95 {pct(0.95):.1f} ms, "
         f"p99 {pct(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms; statuses {statuses}; "
         f"load average after: {os.getloadavg()}"
     )

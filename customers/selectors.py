@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
 from django.utils import timezone
 
 from .access import managed_members
@@ -169,4 +169,16 @@ def top_referrers(*, user):
         .annotate(referral_count=Count("pk"), referral_value=Sum("lifetime_value", default=0),
                   credited_count=Count("pk", filter=Q(Exists(asked))))
         .order_by("-referral_count", "-referral_value", "referred_by")
+    )
+
+
+def email_contact(customer_ref="pk"):
+    """
+    The contact a message to a customer goes to (``customer_ref`` names the customer's id in the
+    outer query): the primary contact with an email address, else the first other one with one, by
+    name. Put it in the SELECT list; as a filter it is computed once more per row.
+    """
+    return Subquery(
+        Contact.objects.filter(customer=OuterRef(customer_ref)).exclude(email="")
+        .order_by("-is_primary", "name", "pk").values("pk")[:1]
     )

@@ -193,17 +193,21 @@ def recovery_open(*, response, customer):
 def referral_ask_open(*, response, customer):
     """A promoter: the owner's task to ask for a referral, unless one is already open."""
     if FollowUp.objects.open().filter(customer=customer, kind=FollowUp.Kind.REFERRAL_ASK).exists():
-        return None
-    return FollowUp.objects.get_or_create(
-        occasion_key=f"referral_ask:{response.pk}",
-        defaults={
-            "customer": customer,
-            "assignee_id": customer.owner_id,
-            "kind": FollowUp.Kind.REFERRAL_ASK,
-            "title": f"Ask for a referral: a promoter, NPS {response.score}"[:200],
-            "due_on": customer.local_today() + datetime.timedelta(days=REFERRAL_ASK_DAYS),
-        },
-    )[0]
+        return
+    # One INSERT that an amended answer (its occasion key taken) leaves as it is.
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                occasion_key=f"referral_ask:{response.pk}",
+                customer=customer,
+                assignee_id=customer.owner_id,
+                kind=FollowUp.Kind.REFERRAL_ASK,
+                title=f"Ask for a referral: a promoter, NPS {response.score}"[:200],
+                due_on=customer.local_today() + datetime.timedelta(days=REFERRAL_ASK_DAYS),
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def suggestion_from_answer(*, response, now):

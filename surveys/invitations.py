@@ -37,7 +37,6 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Cast, Concat
@@ -45,7 +44,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from customers.models import Contact, Customer, new_token
-from customers.selectors import customer_search
+from customers.selectors import customer_search, email_contact
 from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
 from touchpoints.messaging.policy import expires_at as latest_send_time
 from touchpoints.models import OutboxMessage, Program
@@ -86,15 +85,6 @@ def segment_customers(*, user, filters):
     """The current customers of the segment, as ``user`` sees them (None: the installation)."""
     viewer = user if user is not None else EVERYONE
     return customer_search(user=viewer, params=segment_params(filters)).order_by()
-
-
-def _primary_with_email():
-    return Subquery(
-        Contact.objects.filter(customer=OuterRef("pk"))
-        .exclude(email="")
-        .order_by("-is_primary", "name", "pk")
-        .values("pk")[:1]
-    )
 
 
 def _recently_surveyed(now, contact="pk"):
@@ -143,11 +133,12 @@ def contacts_planned(*, customers, occasion, audience, now=None):
             ~Exists(Contact.objects.filter(customer=OuterRef("pk")).exclude(email=""))
         )
     else:
-        primary = customers.annotate(contact_pk=_primary_with_email())
-        reachable = Contact.objects.filter(
-            pk__in=primary.filter(contact_pk__isnull=False).values("contact_pk")
+        # The chosen contact of each customer, computed once per customer (IN skips the NULLs).
+        chosen = customers.annotate(contact_pk=email_contact()).values("contact_pk")
+        reachable = Contact.objects.filter(pk__in=chosen)
+        no_email = customers.filter(
+            ~Exists(Contact.objects.filter(customer=OuterRef("pk")).exclude(email=""))
         )
-        no_email = primary.filter(contact_pk__isnull=True)
     reachable = reachable.annotate(occasion=occasion).annotate(
         invited_before=Exists(Invitation.objects.filter(occasion_key=OuterRef("occasion"))),
         surveyed_recently=_recently_surveyed(now),

@@ -202,17 +202,22 @@ class Campaign(models.Model):
 class Invitation(models.Model):
     """One contact asked one survey, once per occasion, reached only through its token."""
 
+    # Every index of this table is written by each campaign (a row per contact) and each answer (an
+    # UPDATE of indexed columns): the campaign and contact are looked up through the composite
+    # indexes below, and the unique keys are found by equality only (no pattern index).
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations", db_index=False
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations")
     contact = models.ForeignKey(
-        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_invitations"
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_invitations",
+        db_index=False,
     )
     # One invitation per contact and occasion: a campaign, a complaint, a period of a customer.
-    occasion_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # NULL for one made by hand: the unique constraint lets any number have none.
+    occasion_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    token = models.CharField(max_length=64, default=new_token, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -232,6 +237,10 @@ class Invitation(models.Model):
                 name="invitation_reminder_due",
                 condition=Q(answered_at__isnull=True, reminded_at__isnull=True),
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["occasion_key"], name="invitation_occasion_unique"),
+            models.UniqueConstraint(fields=["token"], name="invitation_token_unique"),
         ]
 
     def __str__(self):

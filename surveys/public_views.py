@@ -37,7 +37,9 @@ def public_rate_limit():
 @rate_limited("public", limit=public_rate_limit)
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
-    invitation = Invitation.objects.select_related("survey", "customer__owner").filter(token=token).first()
+    invitation = (
+        Invitation.objects.select_related("survey", "customer__owner").filter(token=token).order_by().first()
+    )
     if invitation is None:
         return render(request, "surveys/public/unknown.html", {"brand": brand()}, status=404)
     # The response is read lazily: the one-click post (the busiest request) never needs it.

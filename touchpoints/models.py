@@ -369,17 +369,18 @@ class OutboxMessage(models.Model):
         REJECTED = "rejected", "Refused by the mail server"
         GAVE_UP = "gave_up", "Gave up retrying"
 
-    occasion_key = models.CharField(max_length=200, unique=True)
+    # Unique (``Meta.constraints``), found by equality only: no pattern index to keep up per row.
+    occasion_key = models.CharField(max_length=200)
     # What the message's X-Retention-Occasion header carries instead of the key: an HMAC of it, so
     # support can find the message from a received copy without the header exposing internal ids.
-    occasion_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    occasion_ref = models.CharField(max_length=64, blank=True)
     # Made when the message is decided and reused on every attempt, so that the rare resend after
     # a crash carries the same Message-ID, which mail providers and clients collapse.
     message_id = models.CharField(max_length=255, blank=True)
     program = models.CharField(max_length=20, choices=Program.Key.choices)
     # Empty only for messages to the team itself (a manager's digest), never for one to a customer.
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    customer = models.ForeignKey(  # indexed by outbox_customer_time
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox", db_index=False
     )
     contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbox"
@@ -436,6 +437,7 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "send_after"], name="outbox_status_due"),
+            models.Index(fields=["occasion_ref"], name="outbox_occasion_ref"),
             models.Index(fields=["customer", "-created_at"], name="outbox_customer_time"),
             models.Index(fields=["program", "-created_at"], name="outbox_program_time"),
             models.Index(fields=["send_after"], name="outbox_send_after"),
@@ -448,6 +450,7 @@ class OutboxMessage(models.Model):
                          condition=Q(status="sent", touchpoint__isnull=True, customer__isnull=False)),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["occasion_key"], name="outbox_occasion_unique"),
             # One message per slot of the daily limit, per address and local day: two workers
             # sending to the same person at once cannot both take the last slot.
             models.UniqueConstraint(Lower("to"), "cap_day", "cap_slot", name="outbox_daily_cap_slot",

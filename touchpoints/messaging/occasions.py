@@ -19,11 +19,12 @@ from collections import defaultdict
 from decimal import Decimal
 from itertools import groupby, islice
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.dates import on_day_q
 from customers.models import Contact, Customer, KeyDate, Purchase, Team
+from customers.selectors import email_contact
 from customers.zones import zone_groups
 
 from ..models import OutboxMessage, Program
@@ -69,17 +70,6 @@ def customers_in_zones(zones):
     return Customer.objects.in_program().filter(timezone__in=zones)
 
 
-def _primary_contact(customer_ref="pk"):
-    """
-    The primary contact with an email, else the first other contact with one. Only ever in the
-    SELECT list: computed for the rows found, never as a filter over every customer.
-    """
-    return Subquery(
-        Contact.objects.filter(customer=OuterRef(customer_ref)).exclude(email="")
-        .order_by("-is_primary", "name", "pk").values("pk")[:1]
-    )
-
-
 def _stream(queryset, fields, order=("pk",)):
     return queryset.order_by(*order).values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
 
@@ -91,7 +81,7 @@ def checkin_occasions(dates, program):
         rows = (
             customers_in_zones(zones)
             .filter(next_checkin_due__lte=day, team__in=teams, allow_automated_checkins=True)
-            .annotate(contact_pk=_primary_contact())
+            .annotate(contact_pk=email_contact())
         )
         for pk, tz, contact_pk, due in _stream(rows, ["pk", "timezone", "contact_pk", "next_checkin_due"]):
             yield Occasion("checkin", f"checkin:{pk}:{due.isoformat()}", pk, contact_pk,
@@ -114,7 +104,7 @@ def anniversary_occasions(dates, program):
         rows = (
             customers_in_zones(zones)
             .filter(on_day_q(*ANNIVERSARY, day), customer_since__year__lt=day.year)
-            .annotate(contact_pk=_primary_contact())
+            .annotate(contact_pk=email_contact())
         )
         for pk, tz, contact_pk, since in _stream(rows, ["pk", "timezone", "contact_pk", "customer_since"]):
             yield Occasion("anniversary", f"anniversary:{pk}:{day.year}", pk, contact_pk,
@@ -128,7 +118,7 @@ def key_date_occasions(dates, program):
             KeyDate.objects.filter(customer__in=customers_in_zones(zones).values("pk"))
             .filter(Q(recurrence=KeyDate.Recurrence.ONCE, date=day)
                     | Q(on_day_q(*KEY_DATE, day), recurrence=KeyDate.Recurrence.YEARLY, date__lte=day))
-            .annotate(primary_pk=_primary_contact("customer_id"))
+            .annotate(primary_pk=email_contact("customer_id"))
         )
         for pk, customer_id, tz, contact_id, primary_pk, name in _stream(
             rows, ["pk", "customer_id", "customer__timezone", "contact_id", "primary_pk", "name"]
@@ -150,7 +140,7 @@ def post_purchase_occasions(dates, program):
         rows = (
             Purchase.objects.filter(date__range=(earliest, bought_on),
                                     customer__in=customers_in_zones(zones).values("pk"))
-            .annotate(contact_pk=_primary_contact("customer_id"))
+            .annotate(contact_pk=email_contact("customer_id"))
         )
         stream = _stream(rows, ["pk", "customer_id", "customer__timezone", "contact_pk", "description",
                                 "date", "amount"], order=("customer_id", "date", "pk"))
@@ -206,7 +196,7 @@ def thank_you_occasions(*, now=None):
         .filter(Q(customer_since__isnull=True)
                 | Q(customer_since__gte=(now - datetime.timedelta(days=NEW_CUSTOMER_DAYS)).date()))
         .filter(~Exists(thanked))
-        .annotate(contact_pk=_primary_contact())
+        .annotate(contact_pk=email_contact())
     )
     for pk, contact_pk, changed_at in _stream(rows, ["pk", "contact_pk", "status_changed_at"]):
         key = f"thank_you:{pk}:{changed_at.astimezone(datetime.UTC).date().isoformat()}"
