@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from retention.pagination import paginate, rows_needed
+from retention.ratelimit import export_rate_limited
 
 from .access import (
     customer_for_user,
@@ -331,6 +332,7 @@ def unsubscribe(request, token):
 # Export (the import's pages are in ``import_views``) ------------------------------------------
 
 
+@export_rate_limited
 def customer_export(request):
     """The list as it is filtered now, as CSV in the import's columns; logged with its row count."""
     customers = customer_search(user=request.user, params=request.GET)

@@ -7,22 +7,21 @@ retention/tests/test_layering.py): it imports no app. The cache is Redis in prod
 default's file cache is shared by the processes of one machine.
 
 A request over the limit gets 429 with ``Retry-After`` (the seconds left in the window) and the
-page ``429.html``. The client is ``REMOTE_ADDR``; behind a proxy that is the proxy, so trusted
-forwarding headers are a matter for the deployment's hardening, not for this counter.
+page ``429.html``. The client is ``security.client_address``: behind ``TRUSTED_PROXY_COUNT``
+proxies, the address the outermost of them saw.
 """
 
 import functools
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from .security import client_address
+
 KEY_PREFIX = "ratelimit"
-
-
-def client_address(request):
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def hit(*, scope, client, limit, window):
@@ -32,7 +31,7 @@ def hit(*, scope, client, limit, window):
     """
     now = time.time()
     window_start = int(now // window) * window
-    key = f"{KEY_PREFIX}:{scope}:{client}:{window_start}"
+    key = f"{KEY_PREFIX}:{scope}:{client or 'unknown'}:{window_start}"
     count = _count(key, timeout=window + 1)
     if count > limit:
         return max(1, int(window_start + window - now + 0.999))
@@ -67,17 +66,24 @@ def too_many_requests(request, retry_after):
     return response
 
 
-def rate_limited(scope, *, limit, window=60):
+def signed_in_user(request):
+    """The counter of a signed-in person's own requests, wherever they come from."""
+    return f"user-{request.user.pk}" if request.user.is_authenticated else client_address(request)
+
+
+def rate_limited(scope, *, limit, window=60, client=client_address):
     """
     A view decorator: at most ``limit`` requests per client per ``window`` seconds in ``scope``
-    (``limit`` may be a callable, read at each request, so settings can change it).
+    (``limit`` may be a callable, read at each request, so settings can change it). ``client``
+    names whose counter a request counts against: its address (``client_address``) by default,
+    the signed-in person with ``signed_in_user``.
     """
 
     def decorate(view):
         @functools.wraps(view)
         def limited(request, *args, **kwargs):
             allowed = limit() if callable(limit) else limit
-            wait = hit(scope=scope, client=client_address(request), limit=allowed, window=window)
+            wait = hit(scope=scope, client=client(request), limit=allowed, window=window)
             if wait:
                 return too_many_requests(request, wait)
             return view(request, *args, **kwargs)
@@ -85,3 +91,12 @@ def rate_limited(scope, *, limit, window=60):
         return limited
 
     return decorate
+
+
+def export_rate_limited(view):
+    """Exports of the book: at most ``EXPORT_RATE_LIMIT_PER_MINUTE`` a minute per person."""
+    return rate_limited("export", limit=_export_limit, client=signed_in_user)(view)
+
+
+def _export_limit():
+    return settings.EXPORT_RATE_LIMIT_PER_MINUTE

@@ -7,6 +7,7 @@ must provide the settings listed in ``REQUIRED_IN_PRODUCTION``; a missing one st
 start with a message naming it.
 """
 
+import datetime
 import re
 from pathlib import Path
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
     "retention",
     "customers",
     "touchpoints",
@@ -79,6 +81,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "retention.security.SessionIdleMiddleware",
+    "retention.security.PermissionsPolicyMiddleware",
+    # Last: a locked-out client gets the lockout page (429) instead of the login form's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "retention.urls"
@@ -127,6 +133,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username, or from
+# one client address, that username or address is locked out for LOGIN_LOCKOUT_MINUTES. Admins
+# unlock early by deleting the access attempts in the admin (Axes › Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "retention.security.client_address"
+AXES_VERBOSE = False
+# How many proxies in front of the app append to X-Forwarded-For (the client address of rate limits
+# and lockouts is the one the outermost trusted proxy saw); 0: the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Logins, password resets and exports answer at most this many requests a minute per client.
+LOGIN_RATE_LIMIT_PER_MINUTE = env.int("LOGIN_RATE_LIMIT_PER_MINUTE", default=30)
+EXPORT_RATE_LIMIT_PER_MINUTE = env.int("EXPORT_RATE_LIMIT_PER_MINUTE", default=10)
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
@@ -216,6 +243,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# A signed-in session ends after this many minutes without a request (retention/security.py).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=8 * 60)
 
 # Uploads: CSV imports are streamed from a temporary file, never held whole in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -11,13 +11,23 @@ from .dashboard import views as dashboard
 from .health import views as health
 from .ratelimit import rate_limited
 
-# The public pages reached from an email are rate-limited per client (the survey's in its own URLs).
+# The public pages reached from an email are rate-limited per client (the survey's in its own URLs);
+# so are the login and the password reset, where repeated failures also lock out (django-axes).
 public_rate_limited = rate_limited("public", limit=lambda: settings.PUBLIC_RATE_LIMIT_PER_MINUTE)
+login_rate_limited = rate_limited("login", limit=lambda: settings.LOGIN_RATE_LIMIT_PER_MINUTE)
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path("accounts/login/",
+         login_rate_limited(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/password/reset/", login_rate_limited(auth_views.PasswordResetView.as_view()),
+         name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("accounts/password/reset/<uidb64>/<token>/",
+         login_rate_limited(auth_views.PasswordResetConfirmView.as_view()), name="password_reset_confirm"),
+    path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),

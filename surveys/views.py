@@ -16,6 +16,7 @@ from customers.access import is_manager, manager_required
 from customers.csv_io.columns import neutralise
 from customers.models import Team
 from retention.pagination import paginate
+from retention.ratelimit import export_rate_limited
 
 from .campaigns import CampaignRefused, campaign_cancel, campaign_create, campaign_plan
 from .defaults import TRIGGERS
@@ -72,6 +73,7 @@ EXPORT_COLUMNS = [
 ]
 
 
+@export_rate_limited
 @require_GET
 def export(request):
     """The answers the user may read, as CSV, streamed; cells a spreadsheet would run are neutralised."""

@@ -17,6 +17,7 @@ from customers.selectors import reassign_candidates
 from customers.services import customers_reassign
 
 from ..health.risk import value_at_risk
+from ..ratelimit import export_rate_limited
 from .actions import owner_task_create, task_default_due
 from .at_risk import at_risk_page, at_risk_summary, decorate, score_days_ago
 from .cohorts import cohort_chart
@@ -54,6 +55,7 @@ def dashboard(request):
     return render(request, "retention/dashboard/page.html", context)
 
 
+@export_rate_limited
 @require_GET
 def dashboard_export(request, name):
     if name not in EXPORTS:

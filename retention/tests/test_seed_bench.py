@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Q, Sum
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
@@ -89,8 +90,8 @@ def test_the_demo_users_log_in_with_the_demo_password():
     output = seed()
 
     for username in DEMO_USERNAMES:
-        assert Client().login(username=username, password="retention-demo"), username
-    assert Client().login(username="bench-am-001", password="retention-demo")
+        assert Client().login(request=HttpRequest(), username=username, password="retention-demo"), username
+    assert Client().login(request=HttpRequest(), username="bench-am-001", password="retention-demo")
     assert "retention-demo" in output
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Q, Sum
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
@@ -37,7 +38,8 @@ def counts():
 
 
 def can_log_in(username, password):
-    return Client().login(username=username, password=password)
+    # The lockout backend needs the request a real login has.
+    return Client().login(request=HttpRequest(), username=username, password=password)
 
 
 def test_it_creates_demo_users_who_can_log_in_and_a_book_of_customers(settings):

@@ -1,0 +1,69 @@
+"""
+What every request goes through to keep the app safe on the open internet, beside Django's own
+security middleware: who the client is behind the proxies, sessions that end when left idle, and
+the Permissions-Policy header. Login lockouts are django-axes' (settings, "Login lockout"); rate
+limits are ``retention.ratelimit``'s; both name the client with ``client_address``.
+
+One of the shared helpers the apps may import from ``retention``: it imports no app.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+
+# Browser features the app never uses, refused to every page and whatever it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
+                    "payment", "usb", "interest-cohort")
+)
+# The session's last activity is written at most this often, not on every request.
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+def client_address(request):
+    """
+    The client's address: the connection's own, or behind ``TRUSTED_PROXY_COUNT`` proxies the one
+    the outermost of them saw (``X-Forwarded-For`` counted from the right, so a client cannot
+    choose its address by sending the header itself). Empty when unknown.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class SessionIdleMiddleware:
+    """A signed-in session unused for ``SESSION_IDLE_MINUTES`` ends: the next request signs in again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get("last_activity")
+            if last is not None and now - last > settings.SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                messages.info(request, f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes "
+                                       "without activity. Sign in to go on.")
+                return redirect_to_login(request.get_full_path())
+            if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+                request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
