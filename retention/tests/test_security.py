@@ -60,7 +60,8 @@ def test_one_address_trying_many_usernames_is_locked_out(client, alice_with_pass
     assert log_in(client, "alice", PASSWORD, address="198.51.100.2").status_code == 302
 
 
-def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_saw(client, alice_with_password, settings):
+def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_saw(
+        client, alice_with_password, settings):
     settings.AXES_FAILURE_LIMIT = 2
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.2"
