@@ -128,7 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "today"
+LOGIN_REDIRECT_URL = "home"  # the dashboard for managers, Today for account managers
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"

@@ -48,7 +48,11 @@ from .today import today_lists
 
 
 def home(request):
-    return redirect("today")
+    """
+    Where the work is: managers (and admins) review their teams' books on the dashboard; account
+    managers start their day on Today. Logging in lands here unless ``next`` says otherwise.
+    """
+    return redirect("dashboard" if is_manager(request.user) else "today")
 
 
 @require_GET

@@ -100,12 +100,12 @@ def page(new_context):
     return new_context().new_page()
 
 
-def login(page, base_url, user):
+def login(page, base_url, user, lands_on="/today/"):
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/today/")
+    page.wait_for_url(f"{base_url}{lands_on}")
 
 
 def shoot(page, name):
@@ -305,9 +305,7 @@ def test_manager_sees_coverage_by_account_manager_and_the_chart(page, live_serve
     health_scan()
     book_days_record()  # the nightly tally the dashboard's figures read
 
-    login(page, live_server.url, maria)
-    page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    login(page, live_server.url, maria, lands_on="/dashboard/")
 
     rows = page.locator("#coverage-table tbody tr")
     assert rows.count() == 2

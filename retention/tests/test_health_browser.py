@@ -107,7 +107,7 @@ def test_the_health_pages_pass_axe(new_context, live_server, at_risk_book, admin
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill("retention-test")
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/today/")
+        page.wait_for_url(f"{live_server.url}/dashboard/")  # managers land on their dashboard
         for path in paths:
             page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")
