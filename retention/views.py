@@ -60,6 +60,13 @@ def customer_detail(request, pk):
     customer = customer_for_user(
         request.user, pk, Customer.objects.select_related("owner", "team", "referred_by")
     )
+    follow_ups = customer.follow_ups.open().select_related("assignee")
+    if request.htmx and request.GET.get("fragment") == "refresh":
+        # After an action in place (``book-changed``): the check-in card and the follow-ups.
+        return render(request, "retention/_customer_refresh.html", {
+            "customer": customer, "checkin_state": customer.checkin_state(),
+            "follow_ups": follow_ups, "currency": settings.CURRENCY,
+        })
     contacts = list(customer.contacts.all())
     timeline = timeline_page(
         customer=customer, before=request.GET.get("before", ""), kind=request.GET.get("kind", ""),
@@ -70,7 +77,7 @@ def customer_detail(request, pk):
         "contacts": contacts,
         "tags": customer.tags.all(),
         "checkin_state": customer.checkin_state(),
-        "follow_ups": customer.follow_ups.open().select_related("assignee"),
+        "follow_ups": follow_ups,
         "key_dates": customer.key_dates.select_related("contact"),
         "changes": customer.changes.select_related("user")[:10],
         "timeline": timeline,
@@ -106,9 +113,15 @@ def today(request, username=None):
     """
     subject = member_for_user(request.user, username=username, pk=request.GET.get("user"))
     context = today_lists(viewer=request.user, subject=subject)
+    is_own = subject == request.user
+    # Where the actions in place send a browser without JavaScript back to: this day.
+    context.update(subject=subject, is_own=is_own,
+                   here=request.path if is_own else f"{request.path}?user={subject.pk}")
+    if request.htmx and request.GET.get("fragment") == "refresh":
+        # After an action in place (``book-changed``): the counts and lists it may have changed.
+        return render(request, "retention/today/_refresh.html", context)
     # Read by the page only for managers (``is_manager``, from the context processor).
-    context.update(subject=subject, is_own=subject == request.user,
-                   team_members=managed_members(request.user))
+    context["team_members"] = managed_members(request.user)
     return render(request, "retention/today.html", context)
 
 

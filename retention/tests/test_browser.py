@@ -27,6 +27,7 @@ from surveys.models import Response
 from surveys.services import invitation_create
 from surveys.tests.factories import SurveyFactory
 from touchpoints.models import Promise, Touchpoint
+from touchpoints.services import promise_create
 
 pytestmark = pytest.mark.browser
 
@@ -170,6 +171,32 @@ def test_account_manager_logs_an_overdue_checkin_with_the_keyboard(page, live_se
     assert page.get_by_text("Overdue Widgets").count() >= 1  # in "recent touchpoints"
     assert "Overdue Widgets" not in page.locator(
         ".card", has=page.get_by_role("heading", name="Check-ins due")).inner_text()
+
+
+def test_logging_a_call_on_today_updates_the_count_in_place(page, live_server, alice, north):
+    today = timezone.localdate()
+    for name in ["First Overdue", "Second Overdue"]:
+        new_customer(alice, north, name, customer_since=today - datetime.timedelta(days=60))
+    customer = new_customer(alice, north, "Promised Today")
+    promise_create(customer=customer, user=alice, description="Send the price list",
+                   due_on=today)
+
+    login(page, live_server.url, alice)
+    count = page.locator("#count-checkins")
+    assert count.inner_text() == "2"
+    page.evaluate("window.__notReloaded = 'still here'")
+
+    entry = page.locator("li", has_text="First Overdue")
+    entry.get_by_role("link", name="Log call").click()
+    entry.get_by_label("What was it about?").fill("Renewal confirmed")
+    entry.get_by_label("What was it about?").press("Enter")
+
+    page.wait_for_function("document.getElementById('count-checkins').textContent.trim() === '1'")
+    page.locator("#today-recent").get_by_text("Renewal confirmed").wait_for()
+    page.locator("li", has_text="Send the price list").get_by_role("button", name="Kept").click()
+    page.wait_for_function("document.getElementById('count-promises').textContent.trim() === '0'")
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
+    assert page.url == f"{live_server.url}/today/"
 
 
 def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(page, live_server,
