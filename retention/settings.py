@@ -7,7 +7,6 @@ must provide the settings listed in ``REQUIRED_IN_PRODUCTION``; a missing one st
 start with a message naming it.
 """
 
-import re
 from pathlib import Path
 
 import environ
@@ -95,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "retention.context_processors.navigation",
+                "retention.context_processors.brand",
             ],
             "builtins": ["retention.templatetags.people"],
         },
@@ -295,11 +295,10 @@ else:
 SURVEY_FATIGUE_DAYS = env.int("SURVEY_FATIGUE_DAYS", default=90)
 # The public survey and unsubscribe pages answer at most this many requests a minute per client.
 PUBLIC_RATE_LIMIT_PER_MINUTE = env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=120)
-# The installation's name and colour on the public survey pages (a #rrggbb colour).
+# The installation's name and colour (#rrggbb, checked by retention.checks) on the pages customers
+# see (survey, unsubscribe) and in the emails' header.
 SITE_NAME = env.str("SITE_NAME", default="")
 BRAND_COLOR = env.str("BRAND_COLOR", default="#0b5ed7")
-if not re.fullmatch(r"#[0-9a-fA-F]{6}", BRAND_COLOR):
-    raise ImproperlyConfigured(f"BRAND_COLOR must be a colour such as #0b5ed7, not {BRAND_COLOR!r}.")
 
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)

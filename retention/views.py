@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -157,6 +158,13 @@ def profile(request):
     return render(request, "registration/profile.html", {
         "form": form, "gets_digest": is_manager(request.user),
     })
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the pages link: the icon is the SVG."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_not_required

@@ -18,7 +18,7 @@ from .routes import project_routes
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may open: the customer-facing ones, login and the health check.
-PUBLIC = {"login", "healthz", "unsubscribe", "surveys:answer"}
+PUBLIC = {"login", "healthz", "favicon", "unsubscribe", "surveys:answer"}
 # RFC 8058 one-click unsubscribe is POSTed by mail clients without cookies: its token is the secret.
 CSRF_EXEMPT = {"unsubscribe"}
 

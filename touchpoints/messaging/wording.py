@@ -159,8 +159,7 @@ class EmailLayout:
     SLOTS = {"subject": "\x00subject\x00", "body_html": "\x00body\x00", "unsubscribe_url": "\x00url\x00"}
 
     def __init__(self):
-        self.html = get_template("touchpoints/email/layout.html").render(
-            {name: mark_safe(slot) for name, slot in self.SLOTS.items()})
+        self.html = render_layout(self.SLOTS)
 
     def fill(self, *, subject, text, unsubscribe_url):
         values = {
@@ -180,6 +179,20 @@ class EmailLayout:
 def sender_name():
     """The installation's own name, from DEFAULT_FROM_EMAIL ("Retention <…>")."""
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "Your account manager"
+
+
+def brand():
+    """
+    The installation's name and colour (``SITE_NAME``, ``BRAND_COLOR``): in the emails' header and
+    on the pages customers reach from them (survey, unsubscribe).
+    """
+    return {"name": settings.SITE_NAME or sender_name(), "color": settings.BRAND_COLOR}
+
+
+def render_layout(slots):
+    """The shared email layout with its brand, and ``slots`` (markers each message fills in)."""
+    return get_template("touchpoints/email/layout.html").render(
+        {"brand": brand(), **{name: mark_safe(slot) for name, slot in slots.items()}})
 
 
 def message_context(*, customer_name, contact_name, owner, signature="", **extra):
