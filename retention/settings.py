@@ -172,7 +172,9 @@ DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="")
 
 # Celery: Redis in production; a file-system broker under var/ as the embedded default, so the
 # web process, the worker and the scheduler share a queue with nothing else installed.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The file transport ignores the host, but kombu warns at every connection to a URL without one
+# ("No hostname was supplied"), so the default names one.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
