@@ -199,6 +199,32 @@ def test_logging_a_call_on_today_updates_the_count_in_place(page, live_server, a
     assert page.url == f"{live_server.url}/today/"
 
 
+def test_admin_previews_a_program_for_a_customer_found_by_name_with_the_keyboard(
+        page, live_server, admin_user, alice, north):
+    new_customer(alice, north, "Aardvark Supplies")
+    chosen = new_customer(alice, north, "Bramble Bakery")
+    contact_save(contact=Contact(customer=chosen, name="Bea Baker", email="bea@example.com",
+                                 is_primary=True))
+    login(page, live_server.url, admin_user, lands_on="/dashboard/")
+    page.goto(f"{live_server.url}/programs/birthday/")
+    page.evaluate("window.__notReloaded = 'still here'")
+    assert "Aardvark Supplies" in page.locator("#preview").inner_text()  # the first, to start with
+
+    page.get_by_label("Subject").fill("Happy birthday, {{ contact.first_name }} {{ contact.nmae }}")
+    page.get_by_label("Preview for the customer").fill("brambl")
+    page.locator("#preview-customers").get_by_role("link", name="Bramble Bakery").wait_for()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Bramble Bakery"
+    page.keyboard.press("Enter")
+
+    page.locator("#preview-subject").filter(has_text="Happy birthday, Bea").wait_for()
+    preview = page.locator("#preview").inner_text()
+    assert "Bramble Bakery" in preview and "No such placeholder" in preview
+    assert "{{ contact.nmae }}" in preview
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
+    assert page.get_by_label("Subject").input_value().startswith("Happy birthday")  # unsaved, kept
+
+
 def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(page, live_server,
                                                                               alice, north):
     customer = new_customer(alice, north, "Promised Parts")

@@ -22,6 +22,8 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
+from django.template.base import VariableNode
+from django.template.defaulttags import ForNode, WithNode
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
@@ -222,8 +224,36 @@ def sample_context():
         customer_name="Example Ltd", contact_name="Dana Example", owner=None,
         signature="Example Ltd\n+1 555 0100", years=3, occasion="Founding day",
         purchase={"description": "a sample order", "date": datetime.date(2026, 1, 1), "amount": "100.00"},
+        purchases=[{"description": "a sample order", "date": datetime.date(2026, 1, 1), "amount": "100.00"}],
         touchpoint={"summary": "Quarterly review"},
     )
+
+
+def unknown_placeholders(template, context):
+    """
+    The ``{{ … }}`` of ``template`` that ``context`` has no value for, in order. The sandbox renders
+    them empty, so a typo such as ``{{ contact.frist_name }}`` would go out as a blank. Names a
+    ``{% for %}`` or ``{% with %}`` binds count as known, and so does anything past a value that is
+    not a placeholder's dictionary (``purchase.date.year``).
+    """
+    nodes = template.nodelist
+    bound = {name for node in nodes.get_nodes_by_type(ForNode) for name in node.loopvars}
+    bound |= {name for node in nodes.get_nodes_by_type(WithNode) for name in node.extra_context}
+    unknown = []
+    for node in nodes.get_nodes_by_type(VariableNode):
+        variable = node.filter_expression.var
+        lookups = getattr(variable, "lookups", None)  # None for a literal: {{ "text" }}
+        if not lookups or lookups[0] in bound:
+            continue
+        value = context
+        for part in lookups:
+            if not isinstance(value, dict):
+                break
+            if part not in value:
+                unknown.append(variable.var)
+                break
+            value = value[part]
+    return list(dict.fromkeys(unknown))
 
 
 # The preview -----------------------------------------------------------------------------------
@@ -266,9 +296,12 @@ def program_preview(*, subject, body, customer):
         subject, text, html = compiled.render(context, unsubscribe_url=unsubscribe)
     except TemplateProblem as problem:
         return {"error": str(problem), "customer": customer, "contact": contact}
+    known = sample_context()  # every placeholder some program fills in
     owner = customer.owner
     return {
         "customer": customer, "contact": contact,
+        "unknown": list(dict.fromkeys(unknown_placeholders(compiled.subject, known)
+                                      + unknown_placeholders(compiled.body, known))),
         "from": from_header(owner), "reply_to": owner.email if owner else "",
         "to": contact.email if contact and contact.email else "",
         "subject": subject, "text": with_footer(text, unsubscribe), "html": html,
