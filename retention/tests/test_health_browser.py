@@ -47,9 +47,7 @@ def test_a_manager_reassigns_the_most_valuable_customer_at_risk_and_the_new_owne
 ):
     big = at_risk_book
     page = new_context().new_page()
-    login(page, live_server.url, maria)
-    page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    login(page, live_server.url, maria, lands_on="/dashboard/")
 
     rows = page.locator("#at-risk-list tbody tr")
     assert rows.count() == 2
