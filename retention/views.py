@@ -163,8 +163,11 @@ def profile(request):
 @login_not_required
 @require_GET
 def favicon(request):
-    """Browsers ask for /favicon.ico whatever the pages link: the icon is the SVG."""
-    return redirect(static("favicon.svg"), permanent=True)
+    """
+    Browsers ask for /favicon.ico whatever the pages link: the icon is the SVG. Not a permanent
+    redirect: in production its address carries the file's hash, which changes with the file.
+    """
+    return redirect(static("favicon.svg"))
 
 
 @login_not_required

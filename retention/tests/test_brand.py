@@ -54,4 +54,4 @@ def test_every_page_links_the_favicon(client, alice):
 
 def test_favicon_ico_answers_with_the_icon_without_login(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    assert response.status_code == 302 and response["Location"] == "/static/favicon.svg"
