@@ -5,8 +5,11 @@ Mail that receivers trust: a real From address, a DKIM key that works, and the t
 domain (DMARC alignment). Without a key mail still goes out, unsigned, and the deployment check
 warns: Gmail and Yahoo junk or refuse bulk mail that is not authenticated. README, "Sending mail
 that arrives", tells how to set it up.
+
+And the installation's colour (BRAND_COLOR), written into pages and emails, is a colour.
 """
 
+import re
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -65,5 +68,16 @@ def outbox_settings(app_configs=None, **kwargs):
             f"OUTBOX_GRACE_DAYS names programs that have no grace period: {', '.join(unknown)}.",
             hint=f"Use some of: {', '.join(sorted(DEFAULT_GRACE_DAYS))}. A greeting goes out on its day.",
             id="retention.E005",
+        )]
+    return []
+
+
+@register()
+def brand_settings(app_configs=None, **kwargs):
+    """The colour goes into the public pages' style and the emails' header: a #rrggbb colour only."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", settings.BRAND_COLOR):
+        return [Error(
+            f"BRAND_COLOR must be a colour written #rrggbb, not {settings.BRAND_COLOR!r}.",
+            hint="Set BRAND_COLOR to your colour in hexadecimal, e.g. #0b5ed7.", id="retention.E006",
         )]
     return []

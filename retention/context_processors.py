@@ -1,4 +1,5 @@
 from customers.access import is_manager
+from touchpoints.messaging.wording import brand as installation_brand
 
 
 def navigation(request):
@@ -7,3 +8,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"is_manager": is_manager(user)}
+
+
+def brand(request):
+    """The installation's name and colour, for the pages customers see (survey, unsubscribe)."""
+    return {"brand": installation_brand()}

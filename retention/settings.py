@@ -8,7 +8,6 @@ start with a message naming it.
 """
 
 import datetime
-import re
 from pathlib import Path
 
 import environ
@@ -101,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "retention.context_processors.navigation",
+                "retention.context_processors.brand",
             ],
             "builtins": ["retention.templatetags.people"],
         },
@@ -155,7 +155,7 @@ LOGIN_RATE_LIMIT_PER_MINUTE = env.int("LOGIN_RATE_LIMIT_PER_MINUTE", default=30)
 EXPORT_RATE_LIMIT_PER_MINUTE = env.int("EXPORT_RATE_LIMIT_PER_MINUTE", default=10)
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "today"
+LOGIN_REDIRECT_URL = "home"  # the dashboard for managers, Today for account managers
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -199,7 +199,9 @@ DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="")
 
 # Celery: Redis in production; a file-system broker under var/ as the embedded default, so the
 # web process, the worker and the scheduler share a queue with nothing else installed.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The file transport ignores the host, but kombu warns at every connection to a URL without one
+# ("No hostname was supplied"), so the default names one.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -326,11 +328,10 @@ else:
 SURVEY_FATIGUE_DAYS = env.int("SURVEY_FATIGUE_DAYS", default=90)
 # The public survey and unsubscribe pages answer at most this many requests a minute per client.
 PUBLIC_RATE_LIMIT_PER_MINUTE = env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=120)
-# The installation's name and colour on the public survey pages (a #rrggbb colour).
+# The installation's name and colour (#rrggbb, checked by retention.checks) on the pages customers
+# see (survey, unsubscribe) and in the emails' header.
 SITE_NAME = env.str("SITE_NAME", default="")
 BRAND_COLOR = env.str("BRAND_COLOR", default="#0b5ed7")
-if not re.fullmatch(r"#[0-9a-fA-F]{6}", BRAND_COLOR):
-    raise ImproperlyConfigured(f"BRAND_COLOR must be a colour such as #0b5ed7, not {BRAND_COLOR!r}.")
 
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)

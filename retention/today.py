@@ -57,6 +57,7 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     return {
         "local_today": local_today,
         "now": now,
+        "list_size": size,
         # Unhappy customers first: the owner's recovery tasks, and the team's for their manager.
         "recoveries": own_recoveries,
         "recoveries_flagged": flagged_recoveries,

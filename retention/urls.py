@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("today/", views.today, name="today"),
     path("today/<str:username>/", views.today, name="today_of"),
     path("records/", views.records, name="records"),

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -48,7 +49,11 @@ from .today import today_lists
 
 
 def home(request):
-    return redirect("today")
+    """
+    Where the work is: managers (and admins) review their teams' books on the dashboard; account
+    managers start their day on Today. Logging in lands here unless ``next`` says otherwise.
+    """
+    return redirect("dashboard" if is_manager(request.user) else "today")
 
 
 @require_GET
@@ -56,6 +61,13 @@ def customer_detail(request, pk):
     customer = customer_for_user(
         request.user, pk, Customer.objects.select_related("owner", "team", "referred_by")
     )
+    follow_ups = customer.follow_ups.open().select_related("assignee")
+    if request.htmx and request.GET.get("fragment") == "refresh":
+        # After an action in place (``book-changed``): the check-in card and the follow-ups.
+        return render(request, "retention/_customer_refresh.html", {
+            "customer": customer, "checkin_state": customer.checkin_state(),
+            "follow_ups": follow_ups, "currency": settings.CURRENCY,
+        })
     contacts = list(customer.contacts.all())
     timeline = timeline_page(
         customer=customer, before=request.GET.get("before", ""), kind=request.GET.get("kind", ""),
@@ -66,7 +78,7 @@ def customer_detail(request, pk):
         "contacts": contacts,
         "tags": customer.tags.all(),
         "checkin_state": customer.checkin_state(),
-        "follow_ups": customer.follow_ups.open().select_related("assignee"),
+        "follow_ups": follow_ups,
         "key_dates": customer.key_dates.select_related("contact"),
         "changes": customer.changes.select_related("user")[:10],
         "timeline": timeline,
@@ -102,9 +114,15 @@ def today(request, username=None):
     """
     subject = member_for_user(request.user, username=username, pk=request.GET.get("user"))
     context = today_lists(viewer=request.user, subject=subject)
+    is_own = subject == request.user
+    # Where the actions in place send a browser without JavaScript back to: this day.
+    context.update(subject=subject, is_own=is_own,
+                   here=request.path if is_own else f"{request.path}?user={subject.pk}")
+    if request.htmx and request.GET.get("fragment") == "refresh":
+        # After an action in place (``book-changed``): the counts and lists it may have changed.
+        return render(request, "retention/today/_refresh.html", context)
     # Read by the page only for managers (``is_manager``, from the context processor).
-    context.update(subject=subject, is_own=subject == request.user,
-                   team_members=managed_members(request.user))
+    context["team_members"] = managed_members(request.user)
     return render(request, "retention/today.html", context)
 
 
@@ -140,6 +158,16 @@ def profile(request):
     return render(request, "registration/profile.html", {
         "form": form, "gets_digest": is_manager(request.user),
     })
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """
+    Browsers ask for /favicon.ico whatever the pages link: the icon is the SVG. Not a permanent
+    redirect: in production its address carries the file's hash, which changes with the file.
+    """
+    return redirect(static("favicon.svg"))
 
 
 @login_not_required

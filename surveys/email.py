@@ -15,7 +15,6 @@ records nothing.
 from django.conf import settings
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
-from django.utils.safestring import mark_safe
 
 # Owners and their signatures, read once per batch: the program scans' own cache.
 from touchpoints.messaging.scans import _People as People
@@ -24,8 +23,8 @@ from touchpoints.messaging.wording import (
     TemplateProblem,
     compile_template,
     message_context,
+    render_layout,
     render_template,
-    sender_name,
     subject_line,
 )
 from touchpoints.models import Program
@@ -35,11 +34,6 @@ from .models import Invitation, Survey
 
 TOKEN_SLOT = "\x00token\x00"
 SLOTS = {"subject": "\x00subject\x00", "body_html": "\x00body\x00", "unsubscribe_url": "\x00url\x00"}
-
-
-def brand():
-    """The installation's name and colour, on the public survey pages."""
-    return {"name": settings.SITE_NAME or sender_name(), "color": settings.BRAND_COLOR}
 
 
 def survey_programs():
@@ -61,9 +55,7 @@ class SurveyEmail:
         self.survey = survey
         self.subject = compile_template(program.subject, label="subject")
         self.body = compile_template(program.body, label="body")
-        self.layout = get_template("touchpoints/email/layout.html").render(
-            {name: mark_safe(slot) for name, slot in SLOTS.items()}
-        )
+        self.layout = render_layout(SLOTS)
         self.scale_html = get_template("surveys/email/scale.html").render(
             {
                 "survey": survey,
@@ -182,9 +174,7 @@ def suggestion_done_email(
     subject = subject_line(render_template(subject_template, context, label="subject"))
     text = render_template(body_template, context, label="body").strip()
     unsubscribe = unsubscribe_url_for(unsubscribe_token)
-    layout = get_template("touchpoints/email/layout.html").render(
-        {name: mark_safe(slot) for name, slot in SLOTS.items()}
-    )
+    layout = render_layout(SLOTS)
     html = fill_layout(
         layout, subject=subject, body_html=linebreaks(text, autoescape=True), unsubscribe_url=unsubscribe
     )

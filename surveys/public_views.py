@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods
 from retention.ratelimit import rate_limited
 
 from .answers import AnswerRefused, invitation_opened, response_record
-from .email import brand
 from .forms import AnswerForm
 from .models import Invitation, Response
 
@@ -41,12 +40,11 @@ def answer(request, token):
         Invitation.objects.select_related("survey", "customer__owner").filter(token=token).order_by().first()
     )
     if invitation is None:
-        return render(request, "surveys/public/unknown.html", {"brand": brand()}, status=404)
+        return render(request, "surveys/public/unknown.html", status=404)
     # The response is read lazily: the one-click post (the busiest request) never needs it.
     context = {
         "invitation": invitation,
         "survey": invitation.survey,
-        "brand": brand(),
         "response": lambda: Response.objects.filter(invitation=invitation).first(),
     }
     if invitation.is_expired:

@@ -16,7 +16,6 @@ from retention.pagination import paginate
 from touchpoints.models import FollowUp
 from touchpoints.services import touchpoint_log
 
-from .email import brand
 from .forms import AnswerForm, FollowUpLogForm, QuestionFormSet, SuggestionForm, SurveyForm, question_initial
 from .models import Invitation, Suggestion, Survey
 from .services import survey_save
@@ -88,7 +87,6 @@ def survey_preview(request, name):
             "survey": survey,
             "form": AnswerForm(survey=survey, questions=questions),
             "questions": questions,
-            "brand": brand(),
             "preview": True,
             "customer_name": "Example Ltd",
         },

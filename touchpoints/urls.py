@@ -33,6 +33,8 @@ root_urlpatterns = [
     path("programs/<slug:key>/", messaging.program_edit, name="program_edit"),
     path("programs/<slug:key>/switch/", messaging.program_switch, name="program_switch"),
     path("programs/<slug:key>/preview/", messaging.program_preview_view, name="program_preview"),
+    path("programs/<slug:key>/preview/customers/", messaging.program_preview_customers,
+         name="program_preview_customers"),
     path("outbox/", messaging.outbox_list, name="outbox"),
     path("outbox/<int:pk>/", messaging.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/retry/", messaging.outbox_retry_view, name="outbox_retry"),

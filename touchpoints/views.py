@@ -3,7 +3,10 @@ Logging, editing and deleting touchpoints; closing follow-ups; promises, complai
 check-ins and meeting notes.
 
 Actions answer htmx with the fragment they change (a row of Today, a panel of the customer page)
-and plain requests with a redirect, so every one of them also works without JavaScript.
+and plain requests with a redirect, so every one of them also works without JavaScript. An action
+that changed something also announces it (the ``book-changed`` event, ``HX-Trigger``): the page
+it came from, composed elsewhere, then fetches again what depends on it (Today's counts, the
+customer page's check-in card and follow-ups), from the partials it renders them with.
 """
 
 from django.conf import settings
@@ -13,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from customers.access import customer_for_user, object_for_user
 from retention.http import safe_next
@@ -50,6 +53,14 @@ from .services import (
     touchpoint_update,
 )
 
+# The event a page listens for (``hx-trigger="book-changed from:body"``) to refresh its counts.
+BOOK_CHANGED = "book-changed"
+
+
+def _changed(response):
+    """``response`` to an action that changed the customer's book: the page refreshes what depends on it."""
+    return trigger_client_event(response, BOOK_CHANGED)
+
 
 @require_POST
 def touchpoint_new(request, customer_pk):
@@ -72,7 +83,7 @@ def touchpoint_new(request, customer_pk):
             }
             if "promise" in arguments:
                 context.update(_promise_panel_context(customer), refresh_promises=True)
-            return render(request, "touchpoints/_logged.html", context)
+            return _changed(render(request, "touchpoints/_logged.html", context))
         messages.success(request, "Touchpoint logged.")
         return redirect(customer)
     template = "touchpoints/_log_form.html" if request.htmx else "touchpoints/log.html"
@@ -115,7 +126,7 @@ def followup_done(request, pk):
         status = FollowUp.Status.DONE
     followup_close(follow_up=follow_up, user=request.user, status=status)
     if request.htmx:
-        return render(request, "touchpoints/_followup_closed.html", {"follow_up": follow_up})
+        return _changed(render(request, "touchpoints/_followup_closed.html", {"follow_up": follow_up}))
     messages.success(request, f"“{follow_up.title}” is {follow_up.get_status_display().lower()}.")
     return redirect(safe_next(request, default="today"))
 
@@ -131,7 +142,7 @@ def _row(request, message, *, level="success"):
 
 def _done(request, message, default="today"):
     if request.htmx:
-        return _row(request, message)
+        return _changed(_row(request, message))
     messages.success(request, message)
     return redirect(safe_next(request, default=default))
 
@@ -294,17 +305,19 @@ def _complaint_panel_context(customer, form=None):
 def _promise_panel(request, customer, *, form=None, error="", message=""):
     context = {**_promise_panel_context(customer, form), "promise_error": error,
                "promise_message": message, "refresh_timeline": not error and form is None}
-    if context["refresh_timeline"]:
-        context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())
-    return render(request, "touchpoints/_customer_promises.html", context)
+    if not context["refresh_timeline"]:
+        return render(request, "touchpoints/_customer_promises.html", context)
+    context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())
+    return _changed(render(request, "touchpoints/_customer_promises.html", context))
 
 
 def _complaint_panel(request, customer, *, form=None, error="", message=""):
     context = {**_complaint_panel_context(customer, form), "complaint_error": error,
                "complaint_message": message, "refresh_timeline": not error and form is None}
-    if context["refresh_timeline"]:
-        context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())
-    return render(request, "touchpoints/_customer_complaints.html", context)
+    if not context["refresh_timeline"]:
+        return render(request, "touchpoints/_customer_complaints.html", context)
+    context.update(timeline=timeline_page(customer=customer), timeline_kinds=timeline_filters())
+    return _changed(render(request, "touchpoints/_customer_complaints.html", context))
 
 
 @require_http_methods(["GET", "POST"])

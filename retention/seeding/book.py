@@ -78,6 +78,53 @@ SUMMARIES = {
         "Prefers email over phone calls", "Renewal decision sits with the CFO",
     ],
 }
+# Notes as account managers write them after a meeting, a visit or for themselves.
+NOTES = {
+    Kind.MEETING: [
+        "Went through last quarter's usage: adoption is up in the Leeds office, flat in Bristol. "
+        "They want a refresher session for the Bristol team before the summer.",
+        "Renewal is likely but procurement wants a three-year price lock. I said I would check "
+        "what we can offer and come back by the end of the month.",
+        "New operations director joined in March and is reviewing all suppliers. Good first "
+        "impression; she asked for a short summary of what we delivered last year.",
+        "They are happy with the product but frustrated by the slow answers from support in "
+        "January. Explained the new escalation path and gave them my direct number.",
+        "Walked through the roadmap. The scheduling module is what they have been waiting for; "
+        "they would pilot it with one team in the autumn.",
+        "Budget for next year is being set in October. They will need the renewal quote and a "
+        "one-page business case for the CFO before then.",
+    ],
+    Kind.VISIT: [
+        "Visited the warehouse in Coventry. The scanners run our app on every shift now; the "
+        "night shift asked for larger buttons on the pick screen.",
+        "Lunch with the project lead and two users. They mentioned a competitor demo last month, "
+        "but they are staying: the integration with their ERP matters most to them.",
+        "Saw the new office. They have doubled the team since last year and will need more "
+        "seats in the next quarter.",
+        "On-site check of the installation: all terminals updated, one printer still on the old "
+        "driver. Left instructions with the office manager.",
+    ],
+    Kind.NOTE: [
+        "Finance approves anything above 10,000 only at the monthly board meeting, on the first "
+        "Tuesday: send quotes a week before.",
+        "Our champion is moving to the Munich office in June. Ask her to introduce her successor "
+        "before she goes.",
+        "They pay reliably but always thirty days late; do not chase before day 45.",
+        "Prefers a call on Friday mornings; avoid month-end, when the team closes the books.",
+        "Heard from their IT manager that a rival offered a 20% discount. No complaint so far, "
+        "but worth a call before the renewal.",
+    ],
+}
+# What the customer told us they need from us, in their words.
+NEEDS = [
+    "Fewer manual steps in month-end reporting",
+    "Reliable delivery dates for their own customers",
+    "One contact person who knows their setup",
+    "Training for new staff every quarter",
+    "Invoices that match their purchase orders",
+    "An integration with their ERP",
+    "Faster answers from support during the peak season",
+]
 TASKS = ["Send the renewal quote", "Book the quarterly review", "Chase the signed order form",
          "Share the onboarding checklist", "Ask for a reference call", "Confirm training dates"]
 

@@ -57,9 +57,27 @@ PROMISES = ["Send the revised quote", "Arrange a demo of the new reporting modul
             "Check the invoice discrepancy with finance", "Share the onboarding checklist",
             "Introduce the support lead", "Send the case study they asked for",
             "Confirm the delivery date with logistics"]
-COMPLAINTS = ["Invoice sent to the wrong address", "Delivery arrived two days late",
-              "Support did not call back as promised", "Login problems after the update",
-              "Report export shows wrong totals"]
+# (summary, what happened in the customer's words, how it was put right)
+COMPLAINTS = [
+    ("Invoice sent to the wrong address",
+     "Our March invoice went to the old office and we only found it with the payment reminder.",
+     "Corrected the billing address, withdrew the reminder and confirmed the new address by email."),
+    ("Delivery arrived two days late",
+     "The replacement units arrived on Thursday instead of Tuesday; two of our engineers waited "
+     "on site for nothing.",
+     "Apologised, credited the delivery charge and booked the next delivery with a fixed time slot."),
+    ("Support did not call back as promised",
+     "We were promised a call back the same day about the sync problem and heard nothing for "
+     "three days.",
+     "Called the next morning, fixed the sync settings together and set up a named support contact."),
+    ("Login problems after the update",
+     "Since Monday's update half of our team cannot log in with single sign-on.",
+     "The certificate had not been renewed on our side; renewed it and checked with their IT "
+     "manager that everyone can log in."),
+    ("Report export shows wrong totals",
+     "The monthly export adds VAT twice, so our finance team had to redo the figures by hand.",
+     "Fixed the export, sent corrected reports for the last two months and explained what went wrong."),
+]
 IN_PROGRAM = (Customer.Status.ACTIVE, Customer.Status.INACTIVE)
 
 
@@ -164,7 +182,7 @@ class DemoBook:
                 cadence_max_days=default_cadence_max(cadence),
                 external_id=f"{EXTERNAL_ID_PREFIX}{number:04d}",
                 source=rng.choice(book.SOURCES),
-                needs=self.fake.bs().capitalize() if rng.random() < 0.5 else "",
+                needs=self.fake.random_element(book.NEEDS) if rng.random() < 0.5 else "",
             )
             life = book.lifecycle(rng, status=status, today=self._local_today(customer))
             customer.customer_since = life.customer_since
@@ -255,7 +273,7 @@ class DemoBook:
 
     def _touchpoint(self, customer, date, *, kind):
         at_risk = customer.status in (Customer.Status.CHURNED, Customer.Status.INACTIVE)
-        notes = "" if kind in (Touchpoint.Kind.CALL, Touchpoint.Kind.EMAIL) else self.fake.paragraph()
+        notes = self.fake.random_element(book.NOTES[kind]) if kind in book.NOTES else ""
         touchpoint = Touchpoint(
             customer=customer, author=customer.owner, kind=kind,
             happened_at=self._moment(customer, date),
@@ -362,26 +380,31 @@ class DemoBook:
         return count
 
     def _complaints(self, customers):
-        """Per account manager one complaint closed last month and one or two still open."""
+        """
+        Per account manager one complaint put right last month (closed, or resolved and waiting
+        to be closed on every other one) and one or two still open.
+        """
         rng = self.rng
         count = 0
-        for owner in self._account_managers():
+        for number, owner in enumerate(self._account_managers()):
             owned = self._owned_active(customers, owner)
             if len(owned) < 3:
                 continue
             old, *current = rng.sample(owned, 3)
+            summary, description, resolution = self.fake.random_element(COMPLAINTS)
             complaint = complaint_open(
-                customer=old, user=owner, summary=rng.choice(COMPLAINTS),
+                customer=old, user=owner, summary=summary, description=description,
                 severity="medium", contact=old.demo_contacts[0],
                 opened_at=self.now - datetime.timedelta(days=rng.randint(20, 40)),
             )
             complaint_acknowledge(complaint=complaint, user=owner)
-            complaint_resolve(complaint=complaint, user=owner,
-                              resolution_notes="Fixed and explained; the customer is happy.")
-            complaint_close(complaint=complaint, user=owner)
+            complaint_resolve(complaint=complaint, user=owner, resolution_notes=resolution)
+            if number % 2 == 0:
+                complaint_close(complaint=complaint, user=owner)
             for customer, severity, hours in zip(current, ["high", "low"], [6, 30], strict=True):
+                summary, description, _resolution = self.fake.random_element(COMPLAINTS)
                 complaint_open(
-                    customer=customer, user=owner, summary=rng.choice(COMPLAINTS),
+                    customer=customer, user=owner, summary=summary, description=description,
                     severity=severity, contact=customer.demo_contacts[0],
                     opened_at=self.now - datetime.timedelta(hours=hours),
                 )

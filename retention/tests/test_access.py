@@ -18,8 +18,8 @@ from .routes import project_routes
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may open: the customer-facing ones, login and the health check.
-PUBLIC = {"login", "healthz", "unsubscribe", "surveys:answer", "password_reset", "password_reset_done",
-          "password_reset_confirm", "password_reset_complete"}
+PUBLIC = {"login", "healthz", "favicon", "unsubscribe", "surveys:answer", "password_reset",
+          "password_reset_done", "password_reset_confirm", "password_reset_complete"}
 # RFC 8058 one-click unsubscribe is POSTed by mail clients without cookies: its token is the secret.
 CSRF_EXEMPT = {"unsubscribe"}
 

@@ -27,6 +27,7 @@ from surveys.models import Response
 from surveys.services import invitation_create
 from surveys.tests.factories import SurveyFactory
 from touchpoints.models import Promise, Touchpoint
+from touchpoints.services import promise_create
 
 pytestmark = pytest.mark.browser
 
@@ -100,12 +101,12 @@ def page(new_context):
     return new_context().new_page()
 
 
-def login(page, base_url, user):
+def login(page, base_url, user, lands_on="/today/"):
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/today/")
+    page.wait_for_url(f"{base_url}{lands_on}")
 
 
 def shoot(page, name):
@@ -170,6 +171,60 @@ def test_account_manager_logs_an_overdue_checkin_with_the_keyboard(page, live_se
     assert page.get_by_text("Overdue Widgets").count() >= 1  # in "recent touchpoints"
     assert "Overdue Widgets" not in page.locator(
         ".card", has=page.get_by_role("heading", name="Check-ins due")).inner_text()
+
+
+def test_logging_a_call_on_today_updates_the_count_in_place(page, live_server, alice, north):
+    today = timezone.localdate()
+    for name in ["First Overdue", "Second Overdue"]:
+        new_customer(alice, north, name, customer_since=today - datetime.timedelta(days=60))
+    customer = new_customer(alice, north, "Promised Today")
+    promise_create(customer=customer, user=alice, description="Send the price list",
+                   due_on=today)
+
+    login(page, live_server.url, alice)
+    count = page.locator("#count-checkins")
+    assert count.inner_text() == "2"
+    page.evaluate("window.__notReloaded = 'still here'")
+
+    entry = page.locator("li", has_text="First Overdue")
+    entry.get_by_role("link", name="Log call").click()
+    entry.get_by_label("What was it about?").fill("Renewal confirmed")
+    entry.get_by_label("What was it about?").press("Enter")
+
+    page.wait_for_function("document.getElementById('count-checkins').textContent.trim() === '1'")
+    page.locator("#today-recent").get_by_text("Renewal confirmed").wait_for()
+    page.locator("li", has_text="Send the price list").get_by_role("button", name="Kept").click()
+    page.wait_for_function("document.getElementById('count-promises').textContent.trim() === '0'")
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
+    assert page.url == f"{live_server.url}/today/"
+
+
+def test_admin_previews_a_program_for_a_customer_found_by_name_with_the_keyboard(
+        page, live_server, admin_user, alice, north):
+    new_customer(alice, north, "Aardvark Supplies")
+    chosen = new_customer(alice, north, "Bramble Bakery")
+    contact_save(contact=Contact(customer=chosen, name="Bea Baker", email="bea@example.com",
+                                 is_primary=True))
+    login(page, live_server.url, admin_user, lands_on="/dashboard/")
+    page.get_by_role("navigation").get_by_role("link", name="Programs").click()
+    page.get_by_role("link", name="Birthday greeting").first.click()
+    page.wait_for_url(f"{live_server.url}/programs/birthday/")
+    page.evaluate("window.__notReloaded = 'still here'")
+    assert "Aardvark Supplies" in page.locator("#preview").inner_text()  # the first, to start with
+
+    page.get_by_label("Subject").fill("Happy birthday, {{ contact.first_name }} {{ contact.nmae }}")
+    page.get_by_label("Preview for the customer").fill("brambl")
+    page.locator("#preview-customers").get_by_role("link", name="Bramble Bakery").wait_for()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Bramble Bakery"
+    page.keyboard.press("Enter")
+
+    page.locator("#preview-subject").filter(has_text="Happy birthday, Bea").wait_for()
+    preview = page.locator("#preview").inner_text()
+    assert "Bramble Bakery" in preview and "No such placeholder" in preview
+    assert "{{ contact.nmae }}" in preview
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
+    assert page.get_by_label("Subject").input_value().startswith("Happy birthday")  # unsaved, kept
 
 
 def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(page, live_server,
@@ -305,9 +360,7 @@ def test_manager_sees_coverage_by_account_manager_and_the_chart(page, live_serve
     health_scan()
     book_days_record()  # the nightly tally the dashboard's figures read
 
-    login(page, live_server.url, maria)
-    page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    login(page, live_server.url, maria, lands_on="/dashboard/")
 
     rows = page.locator("#coverage-table tbody tr")
     assert rows.count() == 2

@@ -79,3 +79,14 @@ def test_a_missing_production_setting_stops_the_start_with_a_clear_message(tmp_p
 def test_the_embedded_default_needs_nothing_set(tmp_path):
     result = manage("check", env={"VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_embedded_broker_connects_without_a_warning(tmp_path):
+    """kombu warns "No hostname was supplied" at every connection to a URL without a host."""
+    env = {"VAR_DIR": str(tmp_path)}
+    result = manage("shell", "-c", "from retention.celery import app\n"
+                    "with app.producer_or_acquire() as producer: print(producer.connection.as_uri())",
+                    env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("@localhost//")
+    assert "WARNING" not in result.stderr and "hostname" not in result.stderr

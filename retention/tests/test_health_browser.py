@@ -47,9 +47,7 @@ def test_a_manager_reassigns_the_most_valuable_customer_at_risk_and_the_new_owne
 ):
     big = at_risk_book
     page = new_context().new_page()
-    login(page, live_server.url, maria)
-    page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    login(page, live_server.url, maria, lands_on="/dashboard/")
 
     rows = page.locator("#at-risk-list tbody tr")
     assert rows.count() == 2
@@ -107,7 +105,7 @@ def test_the_health_pages_pass_axe(new_context, live_server, at_risk_book, admin
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill("retention-test")
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/today/")
+        page.wait_for_url(f"{live_server.url}/dashboard/")  # managers land on their dashboard
         for path in paths:
             page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")

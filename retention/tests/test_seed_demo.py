@@ -11,8 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Purchase, Team
+from retention.seeding import book
+from retention.seeding.demo import COMPLAINTS
 from surveys.models import Campaign, Invitation, Response, Suggestion, Survey
-from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
+from touchpoints.models import Complaint, FollowUp, OutboxMessage, Promise, Touchpoint
 
 DEMO_USERNAMES = ["admin", "manager1", "manager2", "am1", "am2", "am3", "am4", "am5", "am6"]
 
@@ -133,3 +135,19 @@ def test_it_refuses_an_empty_password_and_writes_nothing():
 
     assert not get_user_model().objects.exists()
     assert not Customer.objects.exists()
+
+
+def test_every_page_has_something_true_to_show_in_plain_business_language():
+    seed()
+
+    notes = set(Touchpoint.objects.exclude(notes="").values_list("notes", flat=True))
+    written = {note for kind_notes in book.NOTES.values() for note in kind_notes}
+    assert notes and notes <= written  # curated notes, no generated filler
+    needs = set(Customer.objects.exclude(needs="").values_list("needs", flat=True))
+    assert needs and needs <= set(book.NEEDS)
+    complaints = Complaint.objects.all()
+    assert set(complaints.values_list("description", flat=True)) <= {c[1] for c in COMPLAINTS}
+    assert complaints.filter(status="resolved").exists() and complaints.filter(status="closed").exists()
+    assert not complaints.filter(status__in=["resolved", "closed"], resolution_notes="").exists()
+    assert Promise.objects.filter(status="broken").exists()
+    assert Response.objects.exclude(comment="").exists()

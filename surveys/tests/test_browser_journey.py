@@ -139,7 +139,7 @@ def test_the_survey_pages_pass_axe(new_context, live_server, settings, alice, ma
         "/s/unknown-token/",
     ):
         check(path)
-    login(page, live_server.url, maria)
+    login(page, live_server.url, maria, lands_on="/dashboard/")
     for path in (
         "/surveys/",
         f"/surveys/?campaign={campaign.pk}",

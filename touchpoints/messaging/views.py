@@ -26,6 +26,7 @@ from .server import mail_health
 from .wording import PLACEHOLDERS, program_preview, program_settings, program_update
 
 OUTBOX_PAGE_SIZE = 50
+PREVIEW_CUSTOMERS_FOUND = 8
 
 
 # Programs ----------------------------------------------------------------------------------------
@@ -64,8 +65,10 @@ def program_edit(request, key):
             messages.success(request, f"“{program}” was saved.")
             return redirect("program_edit", key=key)
         messages.error(request, "Nothing was saved: please correct the errors below.")
+    find = request.GET.get("find", "")
     return render(request, "touchpoints/program_edit.html", {
         "program": program, "form": form, "placeholders": PLACEHOLDERS,
+        "find": find, "customers_found": _customers_named(request.user, find),
         **_program_preview(request, program, form),
     })
 
@@ -77,6 +80,25 @@ def program_preview_view(request, key):
     program = get_object_or_404(Program, key=key)
     form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
     return render(request, "touchpoints/_program_preview.html", _program_preview(request, program, form))
+
+
+@admin_required
+@require_GET
+def program_preview_customers(request, key):
+    """The preview's customer search (htmx): the customers whose name holds what is typed."""
+    program = get_object_or_404(Program, key=key)
+    find = request.GET.get("find", "")
+    return render(request, "touchpoints/_program_customers_found.html", {
+        "program": program, "find": find, "customers_found": _customers_named(request.user, find),
+    })
+
+
+def _customers_named(user, text):
+    text = text.strip()
+    if not text:
+        return []
+    return list(Customer.objects.visible_to(user).current().filter(name__icontains=text)
+                .order_by("name", "pk")[:PREVIEW_CUSTOMERS_FOUND])
 
 
 def _program_preview(request, program, form):

@@ -22,6 +22,8 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
+from django.template.base import VariableNode
+from django.template.defaulttags import ForNode, WithNode
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
@@ -159,8 +161,7 @@ class EmailLayout:
     SLOTS = {"subject": "\x00subject\x00", "body_html": "\x00body\x00", "unsubscribe_url": "\x00url\x00"}
 
     def __init__(self):
-        self.html = get_template("touchpoints/email/layout.html").render(
-            {name: mark_safe(slot) for name, slot in self.SLOTS.items()})
+        self.html = render_layout(self.SLOTS)
 
     def fill(self, *, subject, text, unsubscribe_url):
         values = {
@@ -180,6 +181,20 @@ class EmailLayout:
 def sender_name():
     """The installation's own name, from DEFAULT_FROM_EMAIL ("Retention <…>")."""
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "Your account manager"
+
+
+def brand():
+    """
+    The installation's name and colour (``SITE_NAME``, ``BRAND_COLOR``): in the emails' header and
+    on the pages customers reach from them (survey, unsubscribe).
+    """
+    return {"name": settings.SITE_NAME or sender_name(), "color": settings.BRAND_COLOR}
+
+
+def render_layout(slots):
+    """The shared email layout with its brand, and ``slots`` (markers each message fills in)."""
+    return get_template("touchpoints/email/layout.html").render(
+        {"brand": brand(), **{name: mark_safe(slot) for name, slot in slots.items()}})
 
 
 def message_context(*, customer_name, contact_name, owner, signature="", **extra):
@@ -209,8 +224,36 @@ def sample_context():
         customer_name="Example Ltd", contact_name="Dana Example", owner=None,
         signature="Example Ltd\n+1 555 0100", years=3, occasion="Founding day",
         purchase={"description": "a sample order", "date": datetime.date(2026, 1, 1), "amount": "100.00"},
+        purchases=[{"description": "a sample order", "date": datetime.date(2026, 1, 1), "amount": "100.00"}],
         touchpoint={"summary": "Quarterly review"},
     )
+
+
+def unknown_placeholders(template, context):
+    """
+    The ``{{ … }}`` of ``template`` that ``context`` has no value for, in order. The sandbox renders
+    them empty, so a typo such as ``{{ contact.frist_name }}`` would go out as a blank. Names a
+    ``{% for %}`` or ``{% with %}`` binds count as known, and so does anything past a value that is
+    not a placeholder's dictionary (``purchase.date.year``).
+    """
+    nodes = template.nodelist
+    bound = {name for node in nodes.get_nodes_by_type(ForNode) for name in node.loopvars}
+    bound |= {name for node in nodes.get_nodes_by_type(WithNode) for name in node.extra_context}
+    unknown = []
+    for node in nodes.get_nodes_by_type(VariableNode):
+        variable = node.filter_expression.var
+        lookups = getattr(variable, "lookups", None)  # None for a literal: {{ "text" }}
+        if not lookups or lookups[0] in bound:
+            continue
+        value = context
+        for part in lookups:
+            if not isinstance(value, dict):
+                break
+            if part not in value:
+                unknown.append(variable.var)
+                break
+            value = value[part]
+    return list(dict.fromkeys(unknown))
 
 
 # The preview -----------------------------------------------------------------------------------
@@ -253,9 +296,12 @@ def program_preview(*, subject, body, customer):
         subject, text, html = compiled.render(context, unsubscribe_url=unsubscribe)
     except TemplateProblem as problem:
         return {"error": str(problem), "customer": customer, "contact": contact}
+    known = sample_context()  # every placeholder some program fills in
     owner = customer.owner
     return {
         "customer": customer, "contact": contact,
+        "unknown": list(dict.fromkeys(unknown_placeholders(compiled.subject, known)
+                                      + unknown_placeholders(compiled.body, known))),
         "from": from_header(owner), "reply_to": owner.email if owner else "",
         "to": contact.email if contact and contact.email else "",
         "subject": subject, "text": with_footer(text, unsubscribe), "html": html,

@@ -124,6 +124,50 @@ def test_the_preview_says_so_for_an_unknown_customer(admin_client, buyer):
     assert "There is no customer #999999" in response.content.decode()
 
 
+def test_the_preview_customer_is_found_by_name(admin_client, buyer, alice):
+    other = CustomerFactory(team=buyer.team, owner=alice, name="Acme Holdings")
+    CustomerFactory(team=buyer.team, owner=alice, name="Acme Gone",
+                    archived_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    CustomerFactory(team=buyer.team, owner=alice, name="Zenith")
+
+    found = admin_client.get("/programs/birthday/preview/customers/", {"find": " acme "},
+                             headers={"HX-Request": "true"}).content.decode()
+
+    assert "<html" not in found
+    assert found.index("Acme &lt;b&gt;Corp&lt;/b&gt;") < found.index("Acme Holdings")  # by name
+    assert f'data-preview-customer="{other.pk}"' in found and f"?customer={other.pk}" in found
+    assert "Acme Gone" not in found and "Zenith" not in found  # archived, or not so named
+    assert "has “nobody” in their name" in admin_client.get(
+        "/programs/birthday/preview/customers/", {"find": "nobody"}).content.decode()
+    assert "list-group" not in admin_client.get(
+        "/programs/birthday/preview/customers/", {"find": "  "}).content.decode()
+
+
+def test_without_script_the_search_is_a_page_of_links(admin_client, buyer):
+    page = admin_client.get("/programs/birthday/", {"find": "Acme"}).content.decode()
+    assert f'href="/programs/birthday/?customer={buyer.pk}"' in page
+    assert 'hx-get="/programs/birthday/preview/customers/"' in page
+    assert 'class="col-lg-6"' in page  # the preview beside the form on wide screens
+
+
+def test_the_live_preview_names_placeholders_that_do_not_exist(admin_client, buyer):
+    response = admin_client.post("/programs/post_purchase/preview/", {
+        "customer": buyer.pk, "subject": "Hello {{ contact.frist_name }}",
+        "body": "{{ owner_name }} thanks you for {{ purchase.description|lower }} "
+                "({{ purchase.date.year }}).{% for p in purchases %} {{ p.description }}{% endfor %}"
+                "{{ bogus }} {{ contact.frist_name }}",
+    })
+    page = response.content.decode()
+    assert "No such placeholders:" in page
+    assert "<code>{{ contact.frist_name }}</code>, <code>{{ bogus }}</code>." in page
+    assert "purchase.description" not in page.split("No such")[1].split("</div>")[0]
+
+    fine = admin_client.post("/programs/birthday/preview/", {
+        "customer": buyer.pk, "subject": "Happy birthday, {{ contact.first_name }}", "body": "Hi",
+    }).content.decode()
+    assert "No such placeholder" not in fine and "Happy birthday, Dana" in fine
+
+
 def test_an_admin_sets_who_gets_a_program(admin_client):
     page = admin_client.get("/programs/anniversary/").content.decode()
     assert "Every contact with an email address" in page

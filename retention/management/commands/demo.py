@@ -3,7 +3,8 @@
 
 Retention is a web app plus a Celery worker and scheduler, and the scheduled scans (check-ins,
 thank-you notes, greetings) are half of what it does. Starting three processes by hand is a poor
-first run, so this command migrates, seeds the demo data, then runs the worker (with beat embedded)
+first run, so this command migrates, seeds the demo data, runs today's scans (so sent messages
+show at once), prints where to log in, then runs the worker (with beat embedded)
 and the web server side by side on the embedded default (SQLite and a file-system broker under
 ``var/``). The two run as children: Ctrl-C or SIGTERM stops both, and if one dies the other is
 stopped too and the command exits non-zero, so a half-running demo never hides a failure.
@@ -19,6 +20,7 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from retention.seeding.people import DEFAULT_PASSWORD, DEMO_USERS_SUMMARY
 
@@ -34,13 +36,19 @@ class Command(BaseCommand):
                             help=f"password of every demo user (default: {DEFAULT_PASSWORD})")
 
     def handle(self, *, port, password, **options):
-        call_command("migrate", interactive=False, verbosity=1)
-        call_command("seed_demo", password=password)
+        # Links in what the demo prints and in the emails it writes point at this server.
+        site_url = os.environ.get("SITE_URL") or f"http://127.0.0.1:{port}"
+        call_command("migrate", interactive=False, verbosity=1, stdout=self.stdout)
+        with override_settings(SITE_URL=site_url):
+            call_command("seed_demo", password=password, stdout=self.stdout)
+            # Today's scans, as the scheduler runs them: the Outbox and the timelines show
+            # messages at once (the worker sends what they queued as soon as it starts).
+            call_command("run_daily_jobs", stdout=self.stdout)
 
         # SIGTERM becomes the same clean stop as Ctrl-C.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        # Links in the emails the worker sends should point at this server.
-        env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{port}")}
+        env = {**os.environ, "SITE_URL": site_url}
+        self._print_banner(site_url, password)
         children = {}
         try:
             children["worker"] = _start(
@@ -50,7 +58,7 @@ class Command(BaseCommand):
                 [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver",
                  f"127.0.0.1:{port}", "--noreload"], env)
             if _wait_for_port(port, children):
-                self._print_banner(port, password)
+                self._say(self.style.SUCCESS(f"Ready: {site_url}/accounts/login/"))
             while not (dead := _dead_child(children)):
                 time.sleep(0.5)
             name, code = dead
@@ -60,9 +68,15 @@ class Command(BaseCommand):
         finally:
             _stop_all(children)
 
-    def _print_banner(self, port, password):
+    def _say(self, text):
+        # Written at once, not when a pipe's buffer fills (or the demo stops): CI logs and
+        # terminals show it before the servers' own output.
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def _print_banner(self, site_url, password):
         lines = [
-            f"Retention is running: http://127.0.0.1:{port}/accounts/login/",
+            f"Retention is starting: {site_url}/accounts/login/",
             f"Log in as {DEMO_USERS_SUMMARY}",
             f"Password: {password}",
         ]
@@ -70,7 +84,7 @@ class Command(BaseCommand):
             lines.append(f"Email is written to {settings.EMAIL_FILE_PATH}/")
         lines.append("Press Ctrl-C to stop.")
         rule = "=" * 64
-        self.stdout.write(self.style.SUCCESS("\n".join(["", rule, *lines, rule, ""])))
+        self._say(self.style.SUCCESS("\n".join(["", rule, *lines, rule, ""])))
 
 
 def _raise_keyboard_interrupt(signum, frame):
