@@ -10,4 +10,10 @@ class RetentionConfig(AppConfig):
         from .health import receivers
 
         receivers.connect()
+        from django.contrib.auth.signals import user_logged_in
+
+        from .security import session_started
+
+        # An idle session ends (security.SessionIdleMiddleware); signing in starts its clock.
+        user_logged_in.connect(session_started, dispatch_uid="retention.session_started")
         from . import checks  # noqa: F401  (registers the project's system checks)
