@@ -135,6 +135,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# How dates, times and numbers read: retention/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["retention.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

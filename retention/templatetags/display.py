@@ -1,0 +1,75 @@
+"""
+How values read on every page, one filter each:
+
+- ``{{ day|relative }}`` and ``{{ due_on|relative:"due" }}``: a date in the words people think in
+  ("today", "3 days ago", "overdue 12 days", "in 3 days"), the date itself when it is far off;
+  the exact date is the ``<time>`` element's title.
+- ``{{ moment|zoned }}``: a date-time in the current time zone, with the zone named.
+- ``{{ amount|money }}`` / ``{{ amount|money:2 }}``: an amount with the installation's currency.
+
+Plain dates and date-times use Django's named formats (``|date``, ``|date:"DATETIME_FORMAT"``),
+set in retention/formats/en/formats.py.
+"""
+
+import datetime
+
+from django import template
+from django.conf import settings
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+
+register = template.Library()
+
+# Beyond this many days words stop helping ("in 143 days"): the date reads better.
+WORDS_WITHIN_DAYS = 60
+
+
+def _days(count):
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+def relative_words(day, today, mode=""):
+    """``day`` against ``today`` in words; ``mode="due"`` reads a deadline ("overdue 2 days")."""
+    delta = (day - today).days
+    due = mode == "due"
+    if abs(delta) > WORDS_WITHIN_DAYS:
+        if due:
+            return f"overdue since {date_filter(day)}" if delta < 0 else f"due {date_filter(day)}"
+        return date_filter(day)
+    if delta == 0:
+        return "due today" if due else "today"
+    if delta == 1:
+        return "due tomorrow" if due else "tomorrow"
+    if delta > 0:
+        return f"due in {_days(delta)}" if due else f"in {_days(delta)}"
+    if due:
+        return f"overdue {_days(-delta)}"
+    return "yesterday" if delta == -1 else f"{_days(-delta)} ago"
+
+
+@register.filter
+def relative(value, mode=""):
+    if value in (None, ""):
+        return "—"
+    day = timezone.localdate(value) if isinstance(value, datetime.datetime) else value
+    return format_html('<time datetime="{}" title="{}">{}</time>', day.isoformat(),
+                       date_filter(day), relative_words(day, timezone.localdate(), mode))
+
+
+@register.filter
+def zoned(value):
+    if value in (None, ""):
+        return ""
+    local = timezone.localtime(value)
+    return f"{date_filter(local, 'DATETIME_FORMAT')} {date_filter(local, 'T')}"
+
+
+@register.filter
+def money(amount, places=0):
+    """Grouped, with the currency after a no-break space so the two never part on a narrow screen."""
+    if amount in (None, ""):
+        return "—"
+    number = number_format(amount, decimal_pos=int(places), force_grouping=True)
+    return f"{number}\u00a0{settings.CURRENCY}"
