@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from retention.pagination import paginate, rows_needed
+from retention.pagination import count_about, paginate, rows_needed
 
 from .access import (
     customer_for_user,
@@ -52,6 +52,7 @@ def customer_list(request):
     user = request.user
     customers = customer_search(user=user, params=params, rows=rows_needed(params.get("page")))
     page = paginate(customers.select_related("owner", "team"), params.get("page"))
+    count_about(page, customer_search(user=user, params=params))
     querystring = params.copy()
     querystring.pop("page", None)
     # Managers tick the rows of the teams they manage and hand them to a new owner.
@@ -60,6 +61,7 @@ def customer_list(request):
         customer.can_reassign = customer.team_id in managed
     return render(request, "customers/list.html", {
         "page": page,
+        "today": timezone.localdate(),
         "query": params.get("q", "").strip(),
         "status": params.get("status", ""),
         "sort": params.get("sort", "name"),

@@ -96,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "retention.context_processors.navigation",
             ],
-            "builtins": ["retention.templatetags.people"],
+            "builtins": ["retention.templatetags.people", "retention.templatetags.display"],
         },
     },
 ]

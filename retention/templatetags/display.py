@@ -1,5 +1,5 @@
 """
-How values read on every page, one filter each:
+How values read on every page, one filter each, built into every template (settings.TEMPLATES):
 
 - ``{{ day|relative }}`` and ``{{ due_on|relative:"due" }}``: a date in the words people think in
   ("today", "3 days ago", "overdue 12 days", "in 3 days"), the date itself when it is far off;

@@ -15,7 +15,7 @@ TODAY = datetime.date(2026, 11, 26)
 
 
 def render(source, **context):
-    return Template("{% load display %}" + source).render(Context(context))
+    return Template(source).render(Context(context))
 
 
 @pytest.mark.parametrize(("day", "mode", "words"), [
