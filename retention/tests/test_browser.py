@@ -139,7 +139,7 @@ def test_account_manager_logs_an_overdue_checkin_with_the_keyboard(page, live_se
     entry.get_by_role("link", name="Overdue Widgets").click()
     page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/")
 
-    # The summary has autofocus: the keyboard alone logs the call.
+    # On a wide screen the summary has the focus: the keyboard alone logs the call.
     assert page.evaluate("document.activeElement && document.activeElement.name") == "summary"
     page.evaluate("window.__notReloaded = 'still here'")
     page.keyboard.type("Called Olga about the renewal")
