@@ -6,6 +6,7 @@ How values read on every page, one filter each, built into every template (setti
   the exact date is the ``<time>`` element's title.
 - ``{{ moment|zoned }}``: a date-time in the current time zone, with the zone named.
 - ``{{ amount|money }}`` / ``{{ amount|money:2 }}``: an amount with the installation's currency.
+- ``{{ contact|birthday }}``: a contact's birthday as a date reads, without the year when unknown.
 
 Plain dates and date-times use Django's named formats (``|date``, ``|date:"DATETIME_FORMAT"``),
 set in retention/formats/en/formats.py.
@@ -73,3 +74,12 @@ def money(amount, places=0):
         return "—"
     number = number_format(amount, decimal_pos=int(places), force_grouping=True)
     return f"{number}\u00a0{settings.CURRENCY}"
+
+
+@register.filter
+def birthday(contact):
+    if contact.birthday_month is None:
+        return ""
+    # A leap year stands in for an unknown one, so 29 February stays a date.
+    day = datetime.date(contact.birthday_year or 2000, contact.birthday_month, contact.birthday_day)
+    return date_filter(day) if contact.birthday_year else date_filter(day, "MONTH_DAY_FORMAT")

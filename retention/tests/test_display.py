@@ -9,6 +9,7 @@ import time_machine
 from django.template import Context, Template
 from django.utils import timezone
 
+from customers.models import Contact
 from retention.templatetags.display import relative_words
 
 TODAY = datetime.date(2026, 11, 26)
@@ -70,3 +71,10 @@ def test_it_names_the_currency_with_every_amount(settings):
     html = render("{{ a|money }}|{{ b|money:2 }}|{{ c|money }}",
                   a=Decimal("12400.4"), b=Decimal("1234.5"), c=0)
     assert html == "12,400\u00a0EUR|1,234.50\u00a0EUR|0\u00a0EUR"
+
+
+@pytest.mark.parametrize(("year", "words"), [(1959, "30 May 1959"), (None, "30 May"), (None, "29 Feb")])
+def test_it_shows_a_birthday_with_or_without_its_year(year, words):
+    month, day = (2, 29) if words == "29 Feb" else (5, 30)
+    contact = Contact(birthday_year=year, birthday_month=month, birthday_day=day)
+    assert render("{{ contact|birthday }}", contact=contact) == words
