@@ -2,7 +2,8 @@
 How values read on every page, one filter each, built into every template (settings.TEMPLATES):
 
 - ``{{ day|relative }}`` and ``{{ due_on|relative:"due" }}``: a date in the words people think in
-  ("today", "3 days ago", "overdue 12 days", "in 3 days"), the date itself when it is far off;
+  ("today", "3 days ago", "overdue 12 days", "in 3 days"), the date itself when it is far off
+  (but "overdue 400 days": lateness is counted however long);
   the exact date is the ``<time>`` element's title.
 - ``{{ moment|zoned }}``: a date-time in the current time zone, with the zone named.
 - ``{{ amount|money }}`` / ``{{ amount|money:2 }}``: an amount with the installation's currency.
@@ -35,18 +36,16 @@ def relative_words(day, today, mode=""):
     """``day`` against ``today`` in words; ``mode="due"`` reads a deadline ("overdue 2 days")."""
     delta = (day - today).days
     due = mode == "due"
+    if due and delta < 0:  # however long ago: how late it is is what matters
+        return f"overdue {_days(-delta)}"
     if abs(delta) > WORDS_WITHIN_DAYS:
-        if due:
-            return f"overdue since {date_filter(day)}" if delta < 0 else f"due {date_filter(day)}"
-        return date_filter(day)
+        return f"due {date_filter(day)}" if due else date_filter(day)
     if delta == 0:
         return "due today" if due else "today"
     if delta == 1:
         return "due tomorrow" if due else "tomorrow"
     if delta > 0:
         return f"due in {_days(delta)}" if due else f"in {_days(delta)}"
-    if due:
-        return f"overdue {_days(-delta)}"
     return "yesterday" if delta == -1 else f"{_days(-delta)} ago"
 
 
