@@ -229,7 +229,7 @@ def purchase_new(request, pk):
             return redirect(customer.get_absolute_url() + "#purchases")
     return render(request, _item_form_template(request), {
         "form": _focus_first_error(form), "customer": customer, "title": "Add a purchase",
-        "submit": "Add purchase",
+        "submit": "Add purchase", "section": "purchases",
     })
 
 
@@ -282,7 +282,7 @@ def _key_date_form(request, customer, key_date):
     return render(request, _item_form_template(request), {
         "form": _focus_first_error(form), "customer": customer,
         "title": "Add a key date" if adding else f"Edit {key_date.name}",
-        "submit": "Add key date" if adding else "Save",
+        "submit": "Add key date" if adding else "Save", "section": "key-dates",
     })
 
 
