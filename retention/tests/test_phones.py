@@ -189,3 +189,22 @@ def test_customers_pages_fit_a_phone_and_the_scale_is_a_clean_grid(open_as, live
         assert abs(left_gap - right_gap) <= 2, (left_gap, right_gap)
     assert page.get_by_text("Not at all likely").is_visible()
     assert page.get_by_text("Extremely likely").is_visible()
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_the_invitations_scale_is_one_row_on_a_phone(new_context, alice, north, width):  # noqa: F811
+    """The email as a phone's mail app shows it: 0–10 in one row of equal cells, its ends named."""
+    from surveys.email import SurveyEmail, survey_programs
+
+    email = SurveyEmail(survey=SurveyFactory(), program=survey_programs()["survey"])
+    _subject, _text, html = email.render(token="t" * 32, customer_name="Bakery", contact_name="Pia",
+                                        owner=alice, signature="", unsubscribe_token="u" * 32)
+    page = new_context().new_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    page.set_content(html)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    cells = [page.get_by_role("link", name=re.compile(rf"^{score}\b")).bounding_box() for score in range(11)]
+    assert len({round(cell["y"]) for cell in cells}) == 1
+    assert len({round(cell["width"]) for cell in cells}) == 1  # equal cells
+    assert page.get_by_text("0: Not at all likely").is_visible()
+    assert page.get_by_text("10: Extremely likely").is_visible()
