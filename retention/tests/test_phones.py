@@ -152,8 +152,8 @@ def test_on_a_wide_screen_the_filters_show_and_the_summary_has_the_focus(open_as
 @pytest.mark.parametrize("width", (*PHONES, 1366))
 def test_managers_pages_fit_a_phone(open_as, live_server, maria, book, width):
     journey(open_as, maria, width, [
-        ("/dashboard/", "manager-dashboard"), ("/customers/", "manager-customers"),
-        ("/outbox/", "manager-outbox"),
+        ("/today/", "manager-today"), ("/dashboard/", "manager-dashboard"),
+        ("/customers/", "manager-customers"), ("/outbox/", "manager-outbox"),
     ], live_server.url)
 
 
