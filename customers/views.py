@@ -8,6 +8,7 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -245,12 +246,12 @@ def purchase_delete_view(request, pk):
     if request.method == "POST":
         purchase_delete(purchase=purchase, user=request.user)
         messages.success(request, f"The purchase of {purchase.amount} {settings.CURRENCY} on "
-                                  f"{purchase.date:%Y-%m-%d} was deleted.")
+                                  f"{date_format(purchase.date)} was deleted.")
         return redirect(customer.get_absolute_url() + "#purchases")
     return render(request, "customers/confirm_delete.html", {
         "customer": customer,
         "title": "Delete this purchase?",
-        "what": f"{purchase.amount} {settings.CURRENCY} on {purchase.date:%Y-%m-%d}"
+        "what": f"{purchase.amount} {settings.CURRENCY} on {date_format(purchase.date)}"
                 + (f" — {purchase.description}" if purchase.description else ""),
         "consequence": "The customer's lifetime value is recomputed without it.",
     })
@@ -297,7 +298,8 @@ def key_date_delete_view(request, pk):
     return render(request, "customers/confirm_delete.html", {
         "customer": customer,
         "title": "Delete this key date?",
-        "what": f"{key_date.name}, {key_date.date:%Y-%m-%d} ({key_date.get_recurrence_display().lower()})",
+        "what": f"{key_date.name}, {date_format(key_date.date)} "
+                f"({key_date.get_recurrence_display().lower()})",
         "consequence": "No greeting will go out for it any more.",
     })
 
