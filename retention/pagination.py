@@ -96,10 +96,10 @@ def count_about(page, queryset):
     fewer than the rows known to be there. Other databases (the embedded SQLite default, for small
     books) count.
     """
-    if not page.has_next:
+    if not page.has_next and (page.object_list or page.number == 1):
         page.total, page.total_is_exact = page.last_position, True
         return page
-    known = page.last_position + 1
+    known = page.last_position + 1 if page.has_next else 0  # or a page past the end
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         page.total, page.total_is_exact = queryset.count(), True

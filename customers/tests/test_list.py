@@ -13,7 +13,7 @@ from customers.models import Tag
 from customers.selectors import customer_search
 from customers.tests.factories import ContactFactory, CustomerFactory
 from customers.tests.helpers import count_queries
-from retention.pagination import paginate, rows_needed
+from retention.pagination import _rounded, paginate, rows_needed
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +186,13 @@ def test_the_list_says_where_in_how_many_results_the_user_is(client, alice, nort
     assert "1–50 of about " in first  # an estimate while more pages follow: no COUNT at scale
     last = client.get("/customers/?page=2").content.decode()
     assert "51–61 of 61 customers" in last  # the last page knows exactly
+    past_the_end = client.get("/customers/?page=9").context["page"]
+    assert not past_the_end.total_is_exact and past_the_end.total >= 0
+
+
+@pytest.mark.parametrize(("estimate", "shown"), [(7, 7), (999, 999), (12_437, 12_400), (98_765, 98_800)])
+def test_an_estimate_is_shown_to_three_figures(estimate, shown):
+    assert _rounded(estimate) == shown
 
 
 def test_list_query_count_does_not_grow_with_the_page(client, alice, north):
