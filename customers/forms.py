@@ -52,6 +52,8 @@ class CustomerForm(forms.ModelForm):
         self.user = user
         self.fields["team"].queryset = Team.objects.visible_to(user)
         self.fields["owner"].queryset = assignable_users(user)
+        self.fields["owner"].empty_label = "Nobody"
+        self.fields["team"].empty_label = "Choose a team…"
         self.fields["name"].widget.attrs["autofocus"] = True
         self.fields["churn_reason"].help_text = "Required when the status is churned."
         if self.instance.pk:

@@ -8,10 +8,11 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from retention.pagination import paginate, rows_needed
+from retention.pagination import count_about, paginate, rows_needed
 from retention.ratelimit import export_rate_limited
 
 from .access import (
@@ -53,6 +54,7 @@ def customer_list(request):
     user = request.user
     customers = customer_search(user=user, params=params, rows=rows_needed(params.get("page")))
     page = paginate(customers.select_related("owner", "team"), params.get("page"))
+    count_about(page, customer_search(user=user, params=params))
     querystring = params.copy()
     querystring.pop("page", None)
     # Managers tick the rows of the teams they manage and hand them to a new owner.
@@ -61,6 +63,7 @@ def customer_list(request):
         customer.can_reassign = customer.team_id in managed
     return render(request, "customers/list.html", {
         "page": page,
+        "today": timezone.localdate(),
         "query": params.get("q", "").strip(),
         "status": params.get("status", ""),
         "sort": params.get("sort", "name"),
@@ -228,7 +231,7 @@ def purchase_new(request, pk):
             return redirect(customer.get_absolute_url() + "#purchases")
     return render(request, _item_form_template(request), {
         "form": _focus_first_error(form), "customer": customer, "title": "Add a purchase",
-        "submit": "Add purchase",
+        "submit": "Add purchase", "section": "purchases",
     })
 
 
@@ -244,12 +247,12 @@ def purchase_delete_view(request, pk):
     if request.method == "POST":
         purchase_delete(purchase=purchase, user=request.user)
         messages.success(request, f"The purchase of {purchase.amount} {settings.CURRENCY} on "
-                                  f"{purchase.date:%Y-%m-%d} was deleted.")
+                                  f"{date_format(purchase.date)} was deleted.")
         return redirect(customer.get_absolute_url() + "#purchases")
     return render(request, "customers/confirm_delete.html", {
         "customer": customer,
         "title": "Delete this purchase?",
-        "what": f"{purchase.amount} {settings.CURRENCY} on {purchase.date:%Y-%m-%d}"
+        "what": f"{purchase.amount} {settings.CURRENCY} on {date_format(purchase.date)}"
                 + (f" — {purchase.description}" if purchase.description else ""),
         "consequence": "The customer's lifetime value is recomputed without it.",
     })
@@ -281,7 +284,7 @@ def _key_date_form(request, customer, key_date):
     return render(request, _item_form_template(request), {
         "form": _focus_first_error(form), "customer": customer,
         "title": "Add a key date" if adding else f"Edit {key_date.name}",
-        "submit": "Add key date" if adding else "Save",
+        "submit": "Add key date" if adding else "Save", "section": "key-dates",
     })
 
 
@@ -296,7 +299,8 @@ def key_date_delete_view(request, pk):
     return render(request, "customers/confirm_delete.html", {
         "customer": customer,
         "title": "Delete this key date?",
-        "what": f"{key_date.name}, {key_date.date:%Y-%m-%d} ({key_date.get_recurrence_display().lower()})",
+        "what": f"{key_date.name}, {date_format(key_date.date)} "
+                f"({key_date.get_recurrence_display().lower()})",
         "consequence": "No greeting will go out for it any more.",
     })
 

@@ -12,6 +12,7 @@ The apps' lists use it: one of the shared helpers they may import from ``retenti
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models.query import ModelIterable
 
 PER_PAGE = 50
@@ -23,6 +24,9 @@ class Page:
     object_list: list
     number: int
     has_next: bool
+    per_page: int = PER_PAGE
+    total: int | None = None  # set by ``count_about``
+    total_is_exact: bool = False
 
     @property
     def has_previous(self):
@@ -39,6 +43,15 @@ class Page:
     @property
     def start_index(self):
         return 0
+
+    @property
+    def first_position(self):
+        """The first row's place in the whole list, from 1 ("51" of "51–100 of about 12,400")."""
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def last_position(self):
+        return (self.number - 1) * self.per_page + len(self.object_list)
 
     def __iter__(self):
         return iter(self.object_list)
@@ -71,4 +84,36 @@ def paginate(queryset, page_param, per_page=PER_PAGE, max_page=MAX_PAGE):
         rows = [by_pk[pk] for pk in ids]
     else:  # values() rows, or DISTINCT ON: read as they come
         rows = list(queryset[window])
-    return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)
+    return Page(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page,
+                per_page=per_page)
+
+
+def count_about(page, queryset):
+    """
+    Sets ``page.total``, how many rows ``queryset`` (the list's whole query) holds, without a
+    COUNT over a large list: exact on the last page (the rows before it plus its own); otherwise,
+    on PostgreSQL, the planner's estimate (EXPLAIN plans and reads no row), rounded, and never
+    fewer than the rows known to be there. Other databases (the embedded SQLite default, for small
+    books) count.
+    """
+    if not page.has_next and (page.object_list or page.number == 1):
+        page.total, page.total_is_exact = page.last_position, True
+        return page
+    known = page.last_position + 1 if page.has_next else 0  # or a page past the end
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        page.total, page.total_is_exact = queryset.count(), True
+        return page
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    page.total, page.total_is_exact = max(_rounded(estimate), known), False
+    return page
+
+
+def _rounded(number):
+    """To three significant figures: 12,437 reads as 12,400, a figure nobody mistakes for exact."""
+    digits = len(str(number))
+    return round(number, -(digits - 3)) if digits > 3 else number

@@ -102,7 +102,7 @@ TEMPLATES = [
                 "retention.context_processors.navigation",
                 "retention.context_processors.brand",
             ],
-            "builtins": ["retention.templatetags.people"],
+            "builtins": ["retention.templatetags.people", "retention.templatetags.display"],
         },
     },
 ]
@@ -162,6 +162,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# How dates, times and numbers read: retention/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["retention.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

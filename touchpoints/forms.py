@@ -51,8 +51,10 @@ class TouchpointForm(forms.ModelForm):
         self.fields["kind"].choices = [
             c for c in Touchpoint.Kind.choices if c[0] != Touchpoint.Kind.SYSTEM
         ]
+        for name in ("outcome", "mood"):  # an empty choice in words, not "---------"
+            self.fields[name].choices = [("", "Not set"), *self.fields[name].choices[1:]]
         self.fields["summary"].widget.attrs.update(
-            {"placeholder": "What was it about?", "autofocus": True}
+            {"placeholder": "What was it about?", "data-autofocus-wide": True}
         )
         if not self.instance.pk:
             self.initial.setdefault("happened_at", timezone.localtime().replace(second=0, microsecond=0))
@@ -158,6 +160,7 @@ class PromiseForm(forms.ModelForm):
         self.customer = customer
         contacts = _contact_choices(self.fields["contact"], customer)
         self.fields["contact"].label_from_instance = lambda c: c.name
+        self.fields["contact"].empty_label = "The customer as a whole"
         if not self.is_bound:
             primary = next((c for c in contacts if c.is_primary), None)
             self.initial.setdefault("contact", primary.pk if primary else None)
@@ -202,6 +205,7 @@ class ComplaintForm(forms.ModelForm):
         self.customer = customer
         _contact_choices(self.fields["contact"], customer)
         self.fields["contact"].label_from_instance = lambda c: c.name
+        self.fields["contact"].empty_label = "The customer as a whole"
         self.fields["summary"].widget.attrs["placeholder"] = "What is the complaint about?"
         if autofocus:
             self.fields["summary"].widget.attrs["autofocus"] = True

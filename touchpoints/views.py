@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -191,7 +192,7 @@ def checkin_snooze_view(request, customer_pk):
         except ValidationError as error:
             return _refused(request, error)
         until = form.cleaned_data["until"]
-        return _done(request, f"Check-in with {customer.name} snoozed to {until:%Y-%m-%d}: "
+        return _done(request, f"Check-in with {customer.name} snoozed to {date_format(until)}: "
                               f"{form.cleaned_data['reason']}")
     context = {"customer": customer, "form": form}
     if request.htmx:

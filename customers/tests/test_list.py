@@ -13,7 +13,7 @@ from customers.models import Tag
 from customers.selectors import customer_search
 from customers.tests.factories import ContactFactory, CustomerFactory
 from customers.tests.helpers import count_queries
-from retention.pagination import paginate, rows_needed
+from retention.pagination import _rounded, paginate, rows_needed
 
 pytestmark = pytest.mark.django_db
 
@@ -169,11 +169,30 @@ def test_the_list_searches_contacts_and_pages_without_counting(
     ContactFactory(customer=target, email="needle@example.com")
 
     assert [c.name for c in client.get("/customers/?q=needle").context["page"]] == ["Zeta"]
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9) as queries:  # the ninth: the planner's estimate of the total
         first = client.get("/customers/")
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
     assert len(first.context["page"]) == 50 and first.context["page"].has_next
     second = client.get("/customers/?page=2")
     assert len(second.context["page"]) == 11 and not second.context["page"].has_next
+
+
+def test_the_list_says_where_in_how_many_results_the_user_is(client, alice, north):
+    client.force_login(alice)
+    for n in range(61):
+        CustomerFactory(team=north, owner=alice, name=f"Customer {n:02d}")
+
+    first = client.get("/customers/").content.decode()
+    assert "1–50 of about " in first  # an estimate while more pages follow: no COUNT at scale
+    last = client.get("/customers/?page=2").content.decode()
+    assert "51–61 of 61 customers" in last  # the last page knows exactly
+    past_the_end = client.get("/customers/?page=9").context["page"]
+    assert not past_the_end.total_is_exact and past_the_end.total >= 0
+
+
+@pytest.mark.parametrize(("estimate", "shown"), [(7, 7), (999, 999), (12_437, 12_400), (98_765, 98_800)])
+def test_an_estimate_is_shown_to_three_figures(estimate, shown):
+    assert _rounded(estimate) == shown
 
 
 def test_list_query_count_does_not_grow_with_the_page(client, alice, north):
@@ -243,7 +262,7 @@ def test_later_pages_keep_the_order_and_the_related_rows(client, alice, north, d
     client.force_login(alice)
     for n in range(120):
         CustomerFactory(team=north, owner=alice, name=f"Customer {n:03d}")
-    with django_assert_max_num_queries(9):  # the page's ids, then its rows
+    with django_assert_max_num_queries(10):  # the page's ids, then its rows, and the estimated total
         page = client.get("/customers/?page=2").context["page"]
     assert [c.name for c in page] == [f"Customer {n:03d}" for n in range(50, 100)]
     assert all(c.owner == alice for c in page) and page.has_next and page.has_previous

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import customer_for_user, manager_required
@@ -39,7 +40,7 @@ def dashboard(request):
     figures = dashboard_figures(scope)
     context.update(figures, exports=EXPORTS, charts={
         "bands": {
-            "labels": [row["date"].isoformat() for row in figures["history"]],
+            "labels": [date_format(row["date"], "MONTH_DAY_FORMAT") for row in figures["history"]],
             "healthy": [row["healthy"] for row in figures["history"]],
             "watch": [row["watch"] for row in figures["history"]],
             "at_risk": [row["at_risk"] for row in figures["history"]],

@@ -57,6 +57,18 @@ def test_each_form_loads_in_place_with_the_cursor_in_it(client, alice, customer,
     tag = next(tag for tag in fragment.split("<") if field in tag)
     assert "autofocus" in tag
     assert f'action="{url}"' in fragment
+    assert f'href="{customer.get_absolute_url()}#' in fragment and ">Cancel</a>" in fragment
+
+
+def test_empty_choices_read_as_words(client, alice, customer):
+    client.force_login(alice)
+    pages = [customer.get_absolute_url(), f"/customers/{customer.pk}/edit/",
+             *(url for name, url in form_urls(customer).items() if name in ("promise", "complaint"))]
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert "---------" not in page, url
+    page = client.get(customer.get_absolute_url()).content.decode()
+    assert '<option value="" selected>Not set</option>' in page  # the log form's outcome and mood
 
 
 def test_a_purchase_from_the_loaded_form_goes_back_to_the_page(client, alice, customer):

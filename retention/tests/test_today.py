@@ -242,7 +242,7 @@ def test_snoozing_a_checkin_moves_it_records_why_and_dismisses_the_follow_up(cli
                            {"until": days(14).isoformat(), "reason": "On holiday until the 23rd"},
                            headers={"HX-Request": "true"})
 
-    assert "snoozed to 2026-03-24" in response.content.decode()
+    assert "snoozed to 24 Mar 2026" in response.content.decode()
     customer.refresh_from_db()
     assert customer.next_checkin_due == days(14)
     change = CustomerChange.objects.get(customer=customer, field="next_checkin_due")

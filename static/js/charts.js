@@ -39,7 +39,13 @@
     }),
     history: (data) => {
       const start = new Date(data.start + "T00:00:00");
-      const day = (x) => new Date(start.getTime() + x * 86400000).toISOString().slice(0, 10);
+      // Days as the pages write them (retention/formats): "27 Oct 2026" (a browser's own "short"
+      // month differs: "Sept" in some).
+      const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      const day = (x) => {
+        const date = new Date(start.getTime() + x * 86400000);
+        return `${date.getDate()} ${MONTHS[date.getMonth()]} ${date.getFullYear()}`;
+      };
       return {
         type: "line",
         data: {datasets: [{label: "Health score", data: data.points, stepped: true,

@@ -7,9 +7,18 @@
 // - <form data-escape-removes>: Escape inside it removes it;
 // - <textarea data-ctrl-enter-submits>: Ctrl+Enter (⌘+Enter) submits its form;
 // - <input type=checkbox data-select-all="SELECTOR">: ticks or unticks every box SELECTOR finds;
-// - <input data-enter-does-not-submit>: Enter in it does not submit its form (only the button does).
+// - <input data-enter-does-not-submit>: Enter in it does not submit its form (only the button does);
+// - [data-autofocus-wide]: focused when the page (or the part htmx loads) arrives on a wide screen
+//   only; on a phone focus would pop the keyboard up over the page the user came to read.
 (function () {
   "use strict";
+  const wide = window.matchMedia("(min-width: 768px)");
+  const focusWide = (root) => {
+    const field = wide.matches && root.querySelector && root.querySelector("[data-autofocus-wide]");
+    if (field) field.focus();
+  };
+  document.addEventListener("DOMContentLoaded", () => focusWide(document));
+  document.addEventListener("htmx:load", (event) => { if (event.target !== document.body) focusWide(event.target); });
   document.addEventListener("change", (event) => {
     const target = event.target;
     if (target.tagName === "SELECT" && (target.matches("[data-autosubmit]") || target.closest("form[data-autosubmit]"))) {

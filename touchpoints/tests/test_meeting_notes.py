@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.models import EmailSignature, OutboxMessage, Program, Touchpoint
@@ -135,7 +137,7 @@ def test_sent_notes_are_on_the_timeline_with_when_they_went(
 
     page = client.get(meeting.customer.get_absolute_url()).content.decode()
 
-    assert f"Notes sent {meeting.notes_sent_at:%Y-%m-%d %H:%M}" in page
+    assert f"Notes sent {date_format(localtime(meeting.notes_sent_at), 'DATETIME_FORMAT')}" in page
     email = Touchpoint.objects.get(kind="email")
     assert email.summary == "Our review" and email.outbox_message.related_touchpoint == meeting
     assert "sent by email" in page and "olga@example.com" in page

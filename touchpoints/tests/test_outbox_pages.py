@@ -103,7 +103,7 @@ def test_a_message_says_why_it_waits_and_what_it_went_with(client, maria, day_of
     page = client.get(f"/outbox/{merged.merged_into_id}/").content.decode()
     assert "Carries also" in page and merged.occasion_key in page
     page = client.get(f"/outbox/{checkin.pk}/").content.decode()
-    assert "Waiting for a free day." in page and "first due 2026-03-10 09:00" in page
+    assert "Waiting for a free day." in page and "first due 10 Mar 2026, 09:00 UTC" in page
     assert "Latest send time" in page and checkin.occasion_ref in page
 
 
