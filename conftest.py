@@ -89,13 +89,15 @@ def south(charlie, maria):
 
 
 @pytest.fixture(autouse=True)
-def roomy_rate_limits(settings):
+def roomy_limits(settings):
     """
     Every test signs in and exports from 127.0.0.1, and the counters live in Redis across tests:
-    the limits are raised out of their way. The tests of the limits set their own.
+    the limits are raised out of their way; and tests that travel days ahead keep their session.
+    The tests of the limits and of idle sessions (retention/tests/test_security.py) set their own.
     """
     settings.LOGIN_RATE_LIMIT_PER_MINUTE = 100_000
     settings.EXPORT_RATE_LIMIT_PER_MINUTE = 100_000
+    settings.SESSION_IDLE_MINUTES = 10 * 365 * 24 * 60
 
 
 @pytest.fixture
