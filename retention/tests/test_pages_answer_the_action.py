@@ -136,7 +136,7 @@ def test_logging_on_the_customer_page_moves_the_checkin_card(client, alice, over
     customer = overdue[1]
     client.force_login(alice)
     before = client.get(f"/customers/{customer.pk}/?fragment=refresh", headers=HTMX).content.decode()
-    assert "· due" in oob(before, "customer-summary")
+    assert "overdue" in oob(before, "customer-summary")
 
     done = client.post(f"/touchpoints/customers/{customer.pk}/log/",
                        {"kind": "call", "direction": "outbound", "summary": "Checked in",
@@ -145,7 +145,7 @@ def test_logging_on_the_customer_page_moves_the_checkin_card(client, alice, over
 
     assert done.status_code == 200 and announces_a_change(done)
     after = client.get(f"/customers/{customer.pk}/?fragment=refresh", headers=HTMX).content.decode()
-    assert "· due" not in oob(after, "customer-summary")
+    assert "overdue" not in oob(after, "customer-summary")
     assert "Last contact never" not in oob(after, "customer-summary")
 
 
