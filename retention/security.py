@@ -1,7 +1,8 @@
 """
 What every request goes through to keep the app safe on the open internet, beside Django's own
-security middleware: who the client is behind the proxies, sessions that end when left idle, and
-the Permissions-Policy header. Login lockouts are django-axes' (settings, "Login lockout"); rate
+security middleware: who the client is behind the proxies, sessions that end when left idle, the
+Permissions-Policy header, and the pages whose Content-Security-Policy (settings) lets an email's
+inline styles show. Login lockouts are django-axes' (settings, "Login lockout"); rate
 limits are ``retention.ratelimit``'s; both name the client with ``client_address``.
 
 One of the shared helpers the apps may import from ``retention``: it imports no app.
@@ -9,6 +10,8 @@ One of the shared helpers the apps may import from ``retention``: it imports no 
 
 import time
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,6 +23,9 @@ PERMISSIONS_POLICY = ", ".join(
     for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
                     "payment", "usb", "interest-cohort")
 )
+# Pages that show an email as it will arrive: its HTML styles itself inline, as email must, inside a
+# sandboxed frame, which takes the page's policy; the page allows inline styles, never scripts.
+shows_email = csp_update({"style-src": [UNSAFE_INLINE]})
 # The session's last activity is written at most this often, not on every request.
 ACTIVITY_RESOLUTION_SECONDS = 60
 LAST_ACTIVITY = "last_activity"

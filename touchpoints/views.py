@@ -21,6 +21,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from customers.access import customer_for_user, object_for_user
 from retention.http import safe_next
+from retention.security import shows_email
 
 from .checkins import checkin_snooze
 from .forms import (
@@ -367,6 +368,7 @@ def _meeting(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@shows_email
 def meeting_notes(request, pk):
     """
     "Send notes": a draft of the email (editable subject and body, chosen attendees), its preview,

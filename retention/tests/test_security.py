@@ -147,3 +147,37 @@ def test_every_page_carries_the_security_headers(client, alice):
         assert response["Referrer-Policy"] == "same-origin"
         assert response["X-Frame-Options"] == "DENY"
         assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_every_page_carries_a_strict_content_security_policy(client, admin_user, north, alice):
+    """Every route, as an admin sees it (whatever the status), and the public pages: scripts and
+    styles from the app only; the pages showing an email allow its inline styles, never scripts."""
+    from .routes import project_routes
+
+    customer = CustomerFactory(team=north, owner=alice)
+    client.force_login(admin_user)
+    email_pages = {"outbox_detail", "program_edit", "touchpoints:meeting_notes"}
+    checked_an_email_page = False
+    for route in project_routes():
+        response = client.get(route.example_url(customer.pk))
+        policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+        assert policy["script-src"] == "'self'", route.path
+        assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'", route.path
+        if route.name not in email_pages:
+            assert "unsafe" not in policy["style-src"], route.path
+        elif response.status_code == 200:
+            assert "'unsafe-inline'" in policy["style-src"], route.path
+            checked_an_email_page = True
+    assert checked_an_email_page
+    client.logout()
+    for url in ("/accounts/login/", "/s/not-a-real-token/", "/u/not-a-real-token/"):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "unsafe" not in policy and "script-src 'self'" in policy, url
+
+
+def test_the_brand_colour_is_a_style_with_the_requests_nonce(client, settings):
+    settings.BRAND_COLOR = "#aa3300"
+    response = client.get("/accounts/login/")
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    assert f'<style nonce="{nonce}">:root {{ --brand: #aa3300; }}</style>' in response.content.decode()
+    assert 'style="' not in response.content.decode()

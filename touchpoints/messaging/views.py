@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from customers.access import admin_required, manager_required, object_for_user
 from customers.models import Customer
 from retention.pagination import paginate
+from retention.security import shows_email
 
 from ..models import OutboxMessage, Program
 from .composing import outbox_headers
@@ -56,6 +57,7 @@ def program_switch(request, key):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
+@shows_email
 def program_edit(request, key):
     program = get_object_or_404(Program, key=key)
     form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
@@ -151,6 +153,7 @@ def outbox_list(request):
 
 @manager_required
 @require_GET
+@shows_email
 def outbox_detail(request, pk):
     related = OutboxMessage.objects.select_related("customer", "contact", "sender", "touchpoint",
                                                    "merged_into")
