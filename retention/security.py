@@ -21,7 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
-                    "payment", "usb", "interest-cohort")
+                    "payment", "usb")
 )
 # Pages that show an email as it will arrive: its HTML styles itself inline, as email must, inside a
 # sandboxed frame, which takes the page's policy; the page allows inline styles, never scripts.
