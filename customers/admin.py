@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Contact, Customer, CustomerChange, KeyDate, Purchase, Tag, Team
+from .models import AuditEvent, Contact, Customer, CustomerChange, KeyDate, Purchase, Tag, Team
 from .services import customer_value_recompute
 
 
@@ -82,3 +82,22 @@ class CustomerChangeAdmin(admin.ModelAdmin):
     list_display = ["customer", "field", "user", "changed_at"]
     raw_id_fields = ["customer"]
     show_full_result_count = False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is written by the app and never edited (``/audit/`` is its page)."""
+
+    list_display = ["at", "actor_name", "address", "action", "summary"]
+    list_filter = ["action"]
+    search_fields = ["summary", "target", "actor_name"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

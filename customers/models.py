@@ -449,4 +449,5 @@ class CustomerChange(models.Model):
 
 
 # The tables of the CSV import and export live beside, imported here so Django finds them.
+from .audit import AuditEvent  # noqa: E402,F401
 from .csv_models import CustomerImport, CustomerImportRow, ExportLog, ImportMapping  # noqa: E402,F401

@@ -15,6 +15,7 @@ from django.db.models import DecimalField, F, Max, Min, OuterRef, Q, Subquery, S
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
+from .audit import AuditEvent, audit_record
 from .changes import customer_build, customer_changes_apply
 from .events import customer_activity_recorded
 from .history import actor, history_created, history_entries
@@ -122,6 +123,9 @@ def customers_reassign(*, user, customer_ids, owner):
         owner=owner, version=F("version") + 1, updated_at=now
     )
     previous = get_user_model().objects.in_bulk({owner_id for _, _, owner_id, _ in to_change} - {None})
+    audit_record(AuditEvent.Action.REASSIGN,
+                 f"{len(to_change)} customer(s) handed to {owner.get_username()}",
+                 target=", ".join(f"customer {pk}" for pk, *_ in to_change[:20]), actor=user)
     CustomerChange.objects.bulk_create(
         entry
         for pk, _, owner_id, version in to_change
@@ -148,6 +152,9 @@ def _set_archived(customer, user, *, archived):
     )
     customer.refresh_from_db(fields=["archived_at", "version", "updated_at"])
     if updated:
+        audit_record(AuditEvent.Action.ARCHIVE if archived else AuditEvent.Action.RESTORE,
+                     f"{'Archived' if archived else 'Restored'} {customer.name}",
+                     target=f"customer {customer.pk}", actor=user)
         CustomerChange.objects.create(
             customer=customer, user=actor(user), field="archived",
             old_value="no" if archived else "yes", new_value="yes" if archived else "no",

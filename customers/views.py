@@ -21,6 +21,7 @@ from .access import (
     object_for_user,
     visible_customers,
 )
+from .audit import AuditEvent, audit_record
 from .csv_io.export import export_stream
 from .forms import (
     ContactForm,
@@ -340,6 +341,8 @@ def unsubscribe(request, token):
 def customer_export(request):
     """The list as it is filtered now, as CSV in the import's columns; logged with its row count."""
     customers = customer_search(user=request.user, params=request.GET)
+    audit_record(AuditEvent.Action.EXPORT, f"Exported customers ({request.GET.urlencode() or 'all'})",
+                 target="customers")
     response = StreamingHttpResponse(
         export_stream(customers, user=request.user, filters=request.GET.urlencode()),
         content_type="text/csv; charset=utf-8",

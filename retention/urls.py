@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from customers import audit_views
 from customers import views as customer_views
 from touchpoints.urls import root_urlpatterns as touchpoint_pages
 
@@ -55,6 +56,8 @@ urlpatterns = [
     path("", include(touchpoint_pages)),
     path("u/<str:token>/", public_rate_limited(customer_views.unsubscribe), name="unsubscribe"),
     path("", include("surveys.urls")),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export/", audit_views.audit_export, name="audit_export"),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from customers.audit import AuditEvent, audit_record
 from customers.models import Team
 
 from .email import survey_programs
@@ -95,6 +96,9 @@ def campaign_send(*, campaign, now=None):
         skipped=dict(plan.skipped),
     )
     campaign.refresh_from_db()
+    audit_record(AuditEvent.Action.SURVEY_SEND,
+                 f"Campaign “{campaign.name}” sent: {campaign.invited_count} invited",
+                 target=f"campaign {campaign.pk}")
     return campaign
 
 

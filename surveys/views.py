@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import is_manager, manager_required
+from customers.audit import AuditEvent, audit_record
 from customers.csv_io.columns import neutralise
 from customers.models import Team
 from retention.pagination import paginate
@@ -77,6 +78,7 @@ EXPORT_COLUMNS = [
 @require_GET
 def export(request):
     """The answers the user may read, as CSV, streamed; cells a spreadsheet would run are neutralised."""
+    audit_record(AuditEvent.Action.EXPORT, "Exported the survey answers", target="survey answers")
     rows = (
         scoped(Invitation.objects.all(), request.user)
         .filter(response__isnull=False)

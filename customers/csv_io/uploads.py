@@ -25,6 +25,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import transaction
 from django.utils import timezone
 
+from ..audit import AuditEvent, audit_record
 from ..models import CustomerImport, CustomerImportRow
 from .importer import CsvImport, ImportRefused
 from .inserting import rows_insert
@@ -198,6 +199,10 @@ def customer_import_queue(*, customer_import, user, skip_invalid=False):
         pk=customer_import.pk, status=Status.CHECKED, queued_at__isnull=True
     ).update(queued_at=timezone.now(), skip_invalid=skip_invalid)
     if queued:
+        audit_record(AuditEvent.Action.IMPORT,
+                     f"Imported {customer_import.filename or 'a file'}"
+                     f"{' (rows with problems skipped)' if skip_invalid else ''}",
+                     target=f"import {customer_import.pk}", actor=user)
         transaction.on_commit(lambda: run_customer_import.delay(customer_import.pk, user.pk))
     return bool(queued)
 

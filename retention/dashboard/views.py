@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import customer_for_user, manager_required
+from customers.audit import AuditEvent, audit_record
 from customers.models import Customer
 from customers.selectors import reassign_candidates
 from customers.services import customers_reassign
@@ -62,6 +63,8 @@ def dashboard_export(request, name):
     if name not in EXPORTS:
         raise Http404
     scope = dashboard_scope(request.user, request.GET)
+    audit_record(AuditEvent.Action.EXPORT, f"Exported the dashboard's {name} list",
+                 target=f"dashboard {name}")
     response = StreamingHttpResponse(export_lines(name, scope), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dashboard-{name}-{scope.today:%Y-%m-%d}.csv"'
     return response

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from customers.audit import AuditEvent, audit_record
 from customers.history import actor
 
 from ..models import HealthOverride
@@ -49,6 +50,9 @@ def override_set(*, customer, user, score, comment, expires_on, now=None):
         created_by=actor(user), created_at=now,
     )
     health_recompute(customer_id=customer.pk, now=now)
+    audit_record(AuditEvent.Action.HEALTH_OVERRIDE,
+                 f"Health of {customer.name} set to {score} until {expires_on}: {comment.strip()[:200]}",
+                 target=f"customer {customer.pk}", actor=user)
     return override
 
 
@@ -61,6 +65,8 @@ def override_end(*, customer, user, now=None):
     )
     if ended:
         health_recompute(customer_id=customer.pk, now=now)
+        audit_record(AuditEvent.Action.HEALTH_OVERRIDE, f"Health override of {customer.name} removed",
+                     target=f"customer {customer.pk}", actor=user)
     return bool(ended)
 
 

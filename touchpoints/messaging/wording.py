@@ -28,6 +28,8 @@ from django.template.loader import get_template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
+from customers.audit import AuditEvent, audit_record
+
 from ..models import EmailSignature, Program
 from . import defaults
 from .composing import from_header
@@ -74,11 +76,16 @@ def program_settings():
 
 
 def program_update(*, program, data):
-    """Save an admin's changes to a program (only the fields given)."""
+    """Save an admin's changes to a program (only the fields given); the audit log says which."""
+    changed = [field for field, value in data.items() if getattr(program, field) != value]
     for field, value in data.items():
         setattr(program, field, value)
     program.full_clean()
     program.save(update_fields=list(data))
+    if changed:
+        names = ", ".join(program._meta.get_field(field).verbose_name for field in changed)
+        audit_record(AuditEvent.Action.PROGRAM, f"“{program}” changed: {names}",
+                     target=f"program {program.key}")
     return program
 
 
