@@ -206,6 +206,8 @@ def test_admin_previews_a_program_for_a_customer_found_by_name_with_the_keyboard
     contact_save(contact=Contact(customer=chosen, name="Bea Baker", email="bea@example.com",
                                  is_primary=True))
     login(page, live_server.url, admin_user, lands_on="/dashboard/")
+    page.get_by_role("navigation").get_by_role("button", name="Administration").or_(
+        page.get_by_role("navigation").get_by_role("link", name="Administration")).click()
     page.get_by_role("navigation").get_by_role("link", name="Programs").click()
     page.get_by_role("link", name="Birthday greeting").first.click()
     page.wait_for_url(f"{live_server.url}/programs/birthday/")
