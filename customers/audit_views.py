@@ -1,11 +1,9 @@
 """The audit log's page and its CSV export: admins only, read-only (``audit.py`` records)."""
 
-import csv
 import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -15,7 +13,7 @@ from retention.ratelimit import export_rate_limited
 
 from .access import admin_required
 from .audit import AuditEvent, audit_record
-from .csv_io.columns import neutralise
+from .csv_io.columns import csv_download
 
 EXPORT_COLUMNS = ["at", "who", "address", "action", "target", "summary"]
 
@@ -85,19 +83,9 @@ def audit_export(request):
     audit_record(AuditEvent.Action.EXPORT, f"Exported the audit log ({request.GET.urlencode() or 'all'})",
                  target="audit log")
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(EXPORT_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow([neutralise(str(cell)) for cell in (
-                timezone.localtime(event.at).isoformat(timespec="seconds"), event.actor_name or "system",
-                event.address or "", event.action, event.target, event.summary)])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    rows = (
+        (timezone.localtime(event.at).isoformat(timespec="seconds"), event.actor_name or "system",
+         event.address or "", event.action, event.target, event.summary)
+        for event in events.iterator(chunk_size=2000)
+    )
+    return csv_download(f"audit-log-{timezone.localdate():%Y-%m-%d}.csv", EXPORT_COLUMNS, rows)

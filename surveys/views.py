@@ -3,18 +3,17 @@ The survey pages for the team: results (everyone, their own book for an account 
 of the answers, and campaigns and triggers (managers and admins).
 """
 
-import csv
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import is_manager, manager_required
 from customers.audit import AuditEvent, audit_record
-from customers.csv_io.columns import neutralise
+from customers.csv_io.columns import csv_download
 from customers.models import Team
 from retention.pagination import paginate
 from retention.ratelimit import export_rate_limited
@@ -87,45 +86,28 @@ def export(request):
         .order_by("-answered_at", "-pk")
     )
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(EXPORT_COLUMNS)
+    def answers():
         for invitation in rows.iterator(chunk_size=2000):
             answer = invitation.response
             owner = invitation.customer.owner
-            further = "; ".join(f"{a.question.text}: {a.value}" for a in answer.answers.all())
-            yield writer.writerow(
-                [
-                    neutralise(str(cell))
-                    for cell in [
-                        answer.created_at.isoformat(),
-                        answer.updated_at.isoformat() if answer.updated_at else "",
-                        invitation.survey.name,
-                        answer.kind,
-                        invitation.campaign.name if invitation.campaign else "",
-                        invitation.customer.name,
-                        invitation.customer.external_id or "",
-                        invitation.customer.team.name,
-                        owner.username if owner else "",
-                        invitation.contact.email if invitation.contact else "",
-                        answer.score,
-                        answer.category,
-                        answer.comment,
-                        further,
-                    ]
-                ]
-            )
+            yield [
+                answer.created_at.isoformat(),
+                answer.updated_at.isoformat() if answer.updated_at else "",
+                invitation.survey.name,
+                answer.kind,
+                invitation.campaign.name if invitation.campaign else "",
+                invitation.customer.name,
+                invitation.customer.external_id or "",
+                invitation.customer.team.name,
+                owner.username if owner else "",
+                invitation.contact.email if invitation.contact else "",
+                answer.score,
+                answer.category,
+                answer.comment,
+                "; ".join(f"{a.question.text}: {a.value}" for a in answer.answers.all()),
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="survey-answers-{timezone.localdate():%Y-%m-%d}.csv"'
-    )
-    return response
+    return csv_download(f"survey-answers-{timezone.localdate():%Y-%m-%d}.csv", EXPORT_COLUMNS, answers())
 
 
 # Campaigns and triggers ------------------------------------------------------------------------

@@ -12,6 +12,8 @@ name in two parts, and notes), all of them being ``TARGETS`` a file's column may
 import csv
 import io
 
+from django.http import StreamingHttpResponse
+
 COLUMNS = (
     "external_id", "name", "status", "customer_since", "owner", "team", "timezone", "cadence_days",
     "tags", "referred_by", "contact_name", "contact_email", "contact_phone", "contact_birthday",
@@ -137,3 +139,27 @@ def example_csv():
     writer.writerow(COLUMNS)
     writer.writerows(EXAMPLE_ROWS)
     return out.getvalue()
+
+
+class _Echo:
+    """A file that hands back what is written to it: ``csv.writer`` formats one row at a time."""
+
+    def write(self, value):
+        return value
+
+
+def csv_download(filename, header, rows):
+    """
+    A streamed CSV download of ``rows`` (iterables of values) under ``header``, every cell
+    neutralised: the pages' exports (answers, the audit log) read their rows as they are sent.
+    """
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([neutralise(str(cell)) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

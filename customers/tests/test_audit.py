@@ -62,7 +62,8 @@ def test_reassign_archive_restore_override_program_and_survey_send_are_recorded(
 
     assert last(Action.REASSIGN).actor == maria and "bob" in last(Action.REASSIGN).summary
     assert last(Action.ARCHIVE).summary == "Archived Acme" and last(Action.RESTORE).summary == "Restored Acme"
-    overrides = list(AuditEvent.objects.filter(action=Action.HEALTH_OVERRIDE).values_list("summary", flat=True))
+    overrides = list(
+        AuditEvent.objects.filter(action=Action.HEALTH_OVERRIDE).values_list("summary", flat=True))
     assert len(overrides) == 2 and "Renewal signed" in overrides[1] and "removed" in overrides[0]
     assert AuditEvent.objects.filter(action=Action.PROGRAM).count() == 1
     assert "subject" in last(Action.PROGRAM).summary
