@@ -4,6 +4,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from .access import referrer_visible
 from .changes import STATUS_TRANSITIONS, status_change_problems
@@ -37,7 +39,7 @@ class CustomerForm(forms.ModelForm):
         fields = [
             "name", "status", "churn_reason", "customer_since", "owner", "team", "timezone",
             "cadence_days", "cadence_max_days", "allow_automated_checkins", "source",
-            "external_id", "needs", "interests",
+            "external_id", "website", "needs", "interests",
         ]
         widgets = {
             "customer_since": forms.DateInput(attrs={"type": "date"}),
@@ -45,6 +47,7 @@ class CustomerForm(forms.ModelForm):
             "interests": forms.Textarea(attrs={"rows": 3}),
             "churn_reason": forms.Textarea(attrs={"rows": 2}),
             "timezone": forms.TextInput(attrs={"list": "timezones"}),
+            "website": forms.URLInput(attrs={"placeholder": "https://acme.example", "inputmode": "url"}),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -72,6 +75,7 @@ class CustomerForm(forms.ModelForm):
             "allow_automated_checkins",
             "tags",
             Row(Column("source"), Column("external_id")),
+            "website",
             "referred_by",
             "needs",
             "interests",
@@ -84,6 +88,19 @@ class CustomerForm(forms.ModelForm):
             raise forms.ValidationError(
                 "Not a known time zone; use an IANA name such as Europe/Berlin."
             )
+        return value
+
+    def clean_website(self):
+        """An http(s) address; "acme.example" alone means https://acme.example."""
+        value = self.cleaned_data["website"].strip()
+        if not value:
+            return ""
+        if "://" not in value:
+            value = f"https://{value}"
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            raise forms.ValidationError("Enter a web address such as https://acme.example.") from None
         return value
 
     def clean_external_id(self):

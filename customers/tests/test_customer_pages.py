@@ -40,6 +40,25 @@ def test_it_creates_a_customer_owned_by_its_creator(client, alice, north):
     assert customer.changes.filter(field="created").exists()
 
 
+def test_the_website_is_kept_as_an_address_shown_as_a_safe_link(client, alice, north):
+    client.force_login(alice)
+    base = {"name": "Acme Ltd", "status": "active", "team": north.pk, "timezone": "UTC",
+            "cadence_days": 30, "cadence_max_days": 45}
+    refused = client.post("/customers/new/", {**base, "website": "javascript:alert(1)"})
+    assert refused.status_code == 200 and "Enter a web address" in refused.content.decode()
+    assert not Customer.objects.filter(name="Acme Ltd").exists()
+
+    client.post("/customers/new/", {**base, "website": "www.acme.example/about"})
+    customer = Customer.objects.get(name="Acme Ltd")
+    assert customer.website == "https://www.acme.example/about" and customer.website_domain == "acme.example"
+    page = client.get(customer.get_absolute_url()).content.decode()
+    assert '<a href="https://www.acme.example/about" rel="noopener noreferrer nofollow"' in page
+
+    client.post(f"/customers/{customer.pk}/edit/", form_data(customer, website="https://shop.example"))
+    customer.refresh_from_db()
+    assert customer.website_domain == "shop.example"
+
+
 @pytest.mark.parametrize(
     "overrides, field, message",
     [
