@@ -85,6 +85,10 @@ def test_login_is_rate_limited_per_client_with_retry_after(client, settings):
     refused = client.get("/accounts/login/", REMOTE_ADDR="203.0.113.9")
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.10").status_code == 200
+    # The window's counter goes away with the window.
+    redis = cache._cache.get_client(None, write=True)
+    keys = list(redis.scan_iter(match=f"*{KEY_PREFIX}:login:203.0.113.9:*"))
+    assert keys and all(0 < redis.ttl(key) <= 61 for key in keys)
 
 
 def test_exports_are_rate_limited_per_person(client, alice, north, settings):
