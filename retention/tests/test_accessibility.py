@@ -6,12 +6,13 @@ is not logged in.
 The pages come from the URL resolver (``routes.py``), so a new page is checked without anyone
 editing this file: each route is filled in from North's ``book`` (one of everything, see
 ``conftest.py``) with the first value that opens it, and a route that no one can open fails the
-sweep, naming it. Routes that take no GET, or answer a file, are not pages. On each page the forms
-loaded in place (htmx links), the folded "numbers" and the phone menu are opened and checked again.
+sweep, naming it. Routes that take no GET, answer a file, only redirect, or answer htmx with a
+fragment (checked on its page) are not pages of their own. On each page the forms loaded in place
+(htmx links) and the folded "numbers" are opened and checked again; the phone menu, once a role.
 
 Also checked: the same pages in their empty state, the customer's public pages in each of their
 states (survey to answer, one-click confirmation, thanks, answered, expired, unknown; unsubscribe
-and unsubscribed), the 404 page, and every page of the Django admin.
+and unsubscribed), the 404 page, and every page of the Django admin, its login included.
 """
 
 import itertools
@@ -23,16 +24,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern
+from django.utils import timezone
 
 from customers.access import ADMIN, MANAGER
 from customers.csv_io.uploads import customer_import_check, customer_import_upload
 from retention.dashboard.exports import EXPORTS
 from surveys.models import Campaign
+from surveys.tests.factories import InvitationFactory
 from touchpoints.models import Program
 
 from .accessibility import axe_faults, axe_faults_at_widths, settle
 from .routes import project_routes
-from .test_browser import allow_orm_beside_playwright, browser, login, new_context  # noqa: F401
+from .test_browser import PASSWORD, allow_orm_beside_playwright, browser, login, new_context  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -72,16 +75,19 @@ def route_urls(route, values):
 def probe(client, route, values):
     """
     What the route is to this client: ``("page", url)`` for the first URL that opens as a page,
-    ``("file", url)``, ``("no GET", url)``, ``("redirect", url)`` when every URL only redirects,
-    or ``(None, None)`` when nothing opens.
+    ``("file", url)``, ``("fragment", url)``, ``("no GET", url)``, ``("redirect", url)`` when
+    every URL only redirects, or ``(None, None)`` when nothing opens.
     """
     redirect = None
     for url in route_urls(route, values):
         response = client.get(url)
         if response.status_code == 405:
             return "no GET", url
+        if response.status_code == 200 and not response["Content-Type"].startswith("text/html"):
+            return "file", url
         if response.status_code == 200:
-            return ("page" if response["Content-Type"].startswith("text/html") else "file"), url
+            # A fragment (no <html>) answers htmx; it is checked on the page that shows it.
+            return ("page" if b"<html" in response.content[:500] else "fragment"), url
         if response.status_code in (301, 302):
             redirect = redirect or url
     return ("redirect", redirect) if redirect else (None, None)
@@ -106,13 +112,17 @@ def open_forms(page):
         if link.is_visible():  # an earlier form may have taken its place
             link.click()
             settle(page)
+    if openers:  # no hover or focus colours on the links, nor half-way through their transition
+        page.mouse.move(0, 0)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.wait_for_timeout(300)
     details = page.evaluate(
         "() => [...document.querySelectorAll('details')].map((d) => { d.open = true; }).length"
     )
     return bool(openers or details)
 
 
-def sweep(page, base_url, urls):
+def sweep(page, base_url, urls, who="the visitor"):
     """
     The faults of each page at both widths, then again with its forms opened; on the first page,
     also the phone's menu opened (the same on every page).
@@ -121,15 +131,15 @@ def sweep(page, base_url, urls):
     for number, url in enumerate(urls):
         page.goto(base_url + url)
         settle(page)
-        faults += axe_faults_at_widths(page, url)
+        faults += axe_faults_at_widths(page, f"{url} as {who}")
         if open_forms(page):
-            faults += axe_faults_at_widths(page, f"{url} (forms opened)")
+            faults += axe_faults_at_widths(page, f"{url} as {who}, forms opened")
         toggler = page.locator(".navbar-toggler")
         if number == 0 and toggler.count():
             page.set_viewport_size({"width": 390, "height": 900})
             toggler.click()
             page.locator("#nav.show").wait_for()
-            faults += axe_faults(page, f"{url} (menu opened) at 390px")
+            faults += axe_faults(page, f"{url} as {who}, menu opened at 390px")
     return faults
 
 
@@ -151,7 +161,7 @@ def sweep_roles(request, new_context, live_server, values, roles=ROLES):  # noqa
         page = new_context().new_page()
         if user.is_authenticated:
             login(page, live_server.url, user)
-        faults += sweep(page, live_server.url, urls + ["/no-such-page/"])
+        faults += sweep(page, live_server.url, urls + ["/no-such-page/"], who=role)
         page.context.close()
     return kinds, faults
 
@@ -174,15 +184,12 @@ def test_every_page_passes_axe_in_its_empty_state(request, new_context, live_ser
     values["username"] = [alice.username]
     pages = [route for route in project_routes() if all(values[name] for name in route.parameters)]
     assert {"today", "customers:list", "dashboard", "outbox", "surveys:results"} <= {r.name for r in pages}
-    _, faults = sweep_roles(request, new_context, live_server, values)
+    people = {role: powers for role, powers in ROLES.items() if role != "visitor"}  # login: as ever
+    _, faults = sweep_roles(request, new_context, live_server, values, roles=people)
     assert not faults, "\n".join(faults)
 
 
 def test_the_customers_public_pages_pass_axe_in_every_state(new_context, live_server, settings, book):  # noqa: F811
-    from django.utils import timezone
-
-    from surveys.tests.factories import InvitationFactory
-
     settings.PUBLIC_RATE_LIMIT_PER_MINUTE = 10_000
     answered, contact = book["objects"]["invitation"], book["objects"]["contact"]
     fresh = InvitationFactory(survey=answered.survey, customer=answered.customer, contact=contact)
@@ -209,7 +216,7 @@ def test_the_customers_public_pages_pass_axe_in_every_state(new_context, live_se
     assert not faults, "\n".join(faults)
 
 
-def admin_urls(book):
+def admin_urls():
     """Every page of the Django admin: the index, each app's, and each model's with an object of its own."""
     urls = ["/admin/", "/admin/password_change/", "/admin/password_change/done/"]
     urls += sorted({f"/admin/{model._meta.app_label}/" for model in admin.site._registry})
@@ -220,9 +227,9 @@ def admin_urls(book):
             if not isinstance(pattern, URLPattern) or pattern.name is None:
                 continue  # the unnamed catch-all only redirects to the change page
             path = str(pattern.pattern)
-            if "<path:object_id>" in path and first is None:
+            if "<" in path and first is None:
                 continue
-            urls.append(prefix + path.replace("<path:object_id>", str(first.pk) if first else ""))
+            urls.append(prefix + re.sub(r"<(\w+:)?\w+>", str(first.pk) if first else "", path))
     return urls
 
 
@@ -238,12 +245,12 @@ ADMIN_EXCLUDED = (
 def test_every_admin_page_passes_axe(new_context, live_server, book, admin_user):  # noqa: F811
     page = new_context().new_page()
     page.goto(f"{live_server.url}/admin/login/")
+    faults = axe_faults_at_widths(page, "/admin/login/")
     page.get_by_label("Username").fill(admin_user.username)
-    page.get_by_label("Password").fill("retention-test")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/admin/")
-    faults = []
-    for url in admin_urls(book):
+    for url in admin_urls():
         response = page.goto(live_server.url + url)
         assert response.status == 200, f"{url}: {response.status}"
         faults += axe_faults_at_widths(page, url, exclude=ADMIN_EXCLUDED)
