@@ -12,7 +12,8 @@ fragment (checked on its page) are not pages of their own. On each page the form
 
 Also checked: the same pages in their empty state, the customer's public pages in each of their
 states (survey to answer, one-click confirmation, thanks, answered, expired, unknown; unsubscribe
-and unsubscribed), the 404 page, and every page of the Django admin, its login included.
+and unsubscribed), the error pages (404, 403 for an expired form, 429, 500), and every page of the
+Django admin, its login included.
 """
 
 import itertools
@@ -22,6 +23,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern
 from django.utils import timezone
@@ -213,6 +215,23 @@ def test_the_customers_public_pages_pass_axe_in_every_state(new_context, live_se
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("heading", name="You are unsubscribed").wait_for()
     faults += axe_faults_at_widths(page, "unsubscribed")
+    assert not faults, "\n".join(faults)
+
+
+def serving(html):
+    """A Playwright route handler that answers with ``html``."""
+    return lambda route: route.fulfill(body=html, status=200, content_type="text/html; charset=utf-8")
+
+
+def test_the_error_pages_pass_axe(new_context, live_server):  # noqa: F811
+    """The pages Django renders itself on an error, as it renders them: from the template alone."""
+    page = new_context().new_page()
+    faults = []
+    for template in ("403_csrf.html", "429.html", "500.html"):
+        page.route(f"{live_server.url}/error/", serving(render_to_string(template)))
+        page.goto(f"{live_server.url}/error/")
+        faults += axe_faults_at_widths(page, template)
+        page.unroute(f"{live_server.url}/error/")
     assert not faults, "\n".join(faults)
 
 
