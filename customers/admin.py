@@ -16,7 +16,7 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(admin.StackedInline):  # its fields labelled, unlike a table row's
     model = Contact
     extra = 0
     fields = ["name", "role", "email", "phone", "is_primary", "unsubscribed_at"]

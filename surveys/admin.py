@@ -3,7 +3,7 @@ from django.contrib import admin
 from .models import Answer, Campaign, Invitation, Question, Response, Suggestion, Survey
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(admin.StackedInline):  # its fields labelled, unlike a table row's
     model = Question
     extra = 0
 
@@ -30,7 +30,7 @@ class InvitationAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(admin.StackedInline):  # its fields labelled, unlike a table row's
     model = Answer
     extra = 0
     raw_id_fields = ["question"]

@@ -14,6 +14,24 @@ from .models import (
 )
 
 
+class LabelledListEditable:
+    """
+    The fields edited in the list (``list_editable``) named for screen readers by their column and
+    row, "Enabled: Birthday greeting": Django puts them in table cells without a label.
+    """
+
+    def get_changelist_form(self, request, **kwargs):
+        form = super().get_changelist_form(request, **kwargs)
+
+        class Labelled(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = f"{field.label}: {self.instance}"
+
+        return Labelled
+
+
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
     list_display = ["summary", "kind", "customer", "author", "happened_at"]
@@ -34,7 +52,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(LabelledListEditable, admin.ModelAdmin):
     """Also editable in the app, with a preview, on the Programs page."""
 
     list_display = ["key", "enabled", "send_hour", "days", "subject"]
@@ -68,7 +86,7 @@ class PromiseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplaintTarget)
-class ComplaintTargetAdmin(admin.ModelAdmin):
+class ComplaintTargetAdmin(LabelledListEditable, admin.ModelAdmin):
     """How fast complaints of each severity must be answered and resolved (new complaints only)."""
 
     list_display = ["severity", "first_response_hours", "resolution_hours"]

@@ -1,7 +1,7 @@
 """
 The manager's journey in a real browser: the dashboard, the most valuable customer at risk, the
-reason on its page, reassigning it in place — and the new owner finds it on Today. Then axe-core
-checks the health pages (dashboard, customer page, weights, profile) at desktop and phone widths.
+reason on its page, reassigning it in place — and the new owner finds it on Today. (axe-core checks
+these pages with every other in test_accessibility.py.)
 """
 
 import datetime
@@ -83,35 +83,3 @@ def test_a_manager_reassigns_the_most_valuable_customer_at_risk_and_the_new_owne
     login(bobs, live_server.url, bob)
     checkins = bobs.locator(".card", has=bobs.get_by_role("heading", name="Check-ins due"))
     assert checkins.get_by_role("link", name="Big Slipping Co").is_visible()
-
-
-@pytest.mark.parametrize("width", [1366, 390])
-def test_the_health_pages_pass_axe(new_context, live_server, at_risk_book, admin_user, maria,  # noqa: F811
-                                   width):
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
-    context = new_context()
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.set_viewport_size({"width": width, "height": 900})
-    problems = []
-    for user, paths in [(maria, ["/dashboard/", "/dashboard/?period=365", f"/customers/{at_risk_book.pk}/",
-                                 "/customers/?sort=health&health=at_risk", "/accounts/profile/",
-                                 f"/customers/{at_risk_book.pk}/health/override/"]),
-                        (admin_user, ["/health/weights/"])]:
-        page.context.clear_cookies()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("retention-test")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/dashboard/")  # managers land on their dashboard
-        for path in paths:
-            page.goto(live_server.url + path)
-            page.wait_for_load_state("networkidle")
-            results = axe.run(page)
-            for violation in results.response["violations"]:
-                if violation["impact"] in ("serious", "critical"):
-                    problems.append(f"{path} at {width}px: {violation['id']}: {violation['help']} "
-                                    f"({[n['target'] for n in violation['nodes']][:3]})")
-    assert not problems, "\n".join(problems)

@@ -2,19 +2,18 @@
 The customer's survey journey in a real browser: the invitation is sent through the outbox to a
 mail file; the customer opens that email, clicks a score (recorded at once by the page's script),
 adds a comment and sees the thanks; the owner then finds the recovery task at the top of Today.
+(axe-core checks the survey pages, the team's and the customer's in each state, in
+retention/tests/test_accessibility.py.)
 """
 
-import datetime
 import email
 import email.policy
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from customers.models import Contact
 from customers.services import contact_save
-from customers.tests.factories import ContactFactory
 from retention.tests.test_browser import (  # noqa: F401  (fixtures)
     allow_orm_beside_playwright,
     browser,
@@ -24,10 +23,9 @@ from retention.tests.test_browser import (  # noqa: F401  (fixtures)
     page,
     shoot,
 )
-from surveys.answers import response_record
 from surveys.campaigns import campaign_create, campaign_send
 from surveys.models import Response
-from surveys.tests.factories import InvitationFactory, SurveyFactory
+from surveys.tests.factories import SurveyFactory
 from touchpoints.models import FollowUp
 
 pytestmark = pytest.mark.browser
@@ -92,70 +90,3 @@ def test_a_customer_answers_from_the_email_and_the_owner_sees_the_recovery_task(
     task.refresh_from_db()
     assert task.status == "done" and task.closed_with is not None
     assert owner.locator("#recoveries").count() == 0
-
-
-@pytest.mark.parametrize("width", [1366, 390])
-def test_the_survey_pages_pass_axe(new_context, live_server, settings, alice, maria, north, width):  # noqa: F811
-    """Every survey page, the team's and the customer's, with no serious or critical axe violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    settings.PUBLIC_RATE_LIMIT_PER_MINUTE = 10_000
-    customer = new_customer(alice, north, "Axe Anchors")
-    contact_save(
-        contact=Contact(customer=customer, name="Ada Axe", email="ada@anchors.example"), make_primary=True
-    )
-    survey = SurveyFactory()
-    campaign = campaign_send(campaign=campaign_create(user=maria, survey=survey, name="Axe", filters={}))
-    invitation = campaign.invitations.get()
-    answered = InvitationFactory(survey=survey, contact=ContactFactory(customer=customer))
-    response_record(invitation=answered, score=2, comment="Invoices arrive late")
-    expired = InvitationFactory(
-        survey=survey,
-        contact=ContactFactory(customer=customer),
-        expires_at=timezone.now() - datetime.timedelta(days=1),
-    )
-    suggestion = answered.response.suggestion
-    task = FollowUp.objects.get(kind="recovery")
-
-    axe = Axe()
-    page = new_context().new_page()  # noqa: F811  (not the fixture: a page of its own)
-    page.set_viewport_size({"width": width, "height": 900})
-    problems = []
-
-    def check(path):
-        page.goto(live_server.url + path)
-        page.wait_for_load_state("networkidle")
-        for violation in axe.run(page).response["violations"]:
-            if violation["impact"] in ("serious", "critical"):
-                problems.append(
-                    f"{path} at {width}px: {violation['id']}: {violation['help']} "
-                    f"({[n['target'] for n in violation['nodes']][:3]})"
-                )
-
-    for path in (
-        f"/s/{invitation.token}/",
-        f"/s/{answered.token}/",
-        f"/s/{expired.token}/",
-        "/s/unknown-token/",
-    ):
-        check(path)
-    login(page, live_server.url, maria, lands_on="/dashboard/")
-    for path in (
-        "/surveys/",
-        f"/surveys/?campaign={campaign.pk}",
-        "/surveys/campaigns/",
-        "/surveys/campaigns/new/",
-        f"/surveys/campaigns/{campaign.pk}/",
-        "/surveys/forms/",
-        "/surveys/forms/new/",
-        f"/surveys/forms/{survey.name}/",
-        f"/surveys/forms/{survey.name}/preview/",
-        "/surveys/suggestions/",
-        f"/surveys/suggestions/{suggestion.pk}/",
-        f"/surveys/follow-ups/{task.pk}/log/",
-        "/today/",
-        f"/customers/{customer.pk}/",
-        "/customers/referrers/",
-    ):
-        check(path)
-    assert not problems, "\n".join(problems)
