@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import require_or_skip
+from customers.access import is_manager
 from customers.models import Contact, Customer
 from customers.services import contact_save, customer_create
 from retention.health.recompute import health_scan
@@ -101,7 +102,10 @@ def page(new_context):
     return new_context().new_page()
 
 
-def login(page, base_url, user, lands_on="/today/"):
+def login(page, base_url, user, lands_on=None):
+    """Sign in through the form; wait for the page the role lands on (managers: the dashboard)."""
+    if lands_on is None:
+        lands_on = "/dashboard/" if user.is_superuser or is_manager(user) else "/today/"
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -191,10 +195,10 @@ def test_logging_a_call_on_today_updates_the_count_in_place(page, live_server, a
     entry.get_by_label("What was it about?").fill("Renewal confirmed")
     entry.get_by_label("What was it about?").press("Enter")
 
-    page.wait_for_function("document.getElementById('count-checkins').textContent.trim() === '1'")
+    page.wait_for_function("() => document.getElementById('count-checkins').textContent.trim() === '1'")
     page.locator("#today-recent").get_by_text("Renewal confirmed").wait_for()
     page.locator("li", has_text="Send the price list").get_by_role("button", name="Kept").click()
-    page.wait_for_function("document.getElementById('count-promises').textContent.trim() === '0'")
+    page.wait_for_function("() => document.getElementById('count-promises').textContent.trim() === '0'")
     assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
     assert page.url == f"{live_server.url}/today/"
 
@@ -243,7 +247,7 @@ def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(
     assert promises.locator("form").count() == 0
     promises.get_by_role("link", name="Record a promise").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'promise_description'")  # htmx settles
+    page.wait_for_function("() => document.activeElement.id === 'promise_description'")  # htmx settles
     page.keyboard.type("Send the revised quote")
     page.keyboard.press("Enter")  # implicit submission; contact and due date have defaults
     promises.get_by_role("status").filter(has_text="Promise recorded").wait_for()
@@ -254,7 +258,7 @@ def test_account_manager_opens_the_promise_and_purchase_forms_with_the_keyboard(
     purchases = page.locator("#purchases")
     purchases.get_by_role("link", name="Add purchase").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.name === 'purchase-date'")
+    page.wait_for_function("() => document.activeElement.name === 'purchase-date'")
     purchases.locator("#id_purchase-amount").fill("250")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/#purchases")

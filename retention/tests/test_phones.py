@@ -62,7 +62,7 @@ def visit(page, url, shot):
     page.wait_for_load_state("networkidle")
     width = page.viewport_size["width"]
     scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )
     assert scroll_width <= inner_width, (
         f"{url} scrolls sideways at {width} px ({scroll_width}): {page.evaluate(WIDER_THAN_THE_SCREEN)}"
