@@ -13,8 +13,10 @@ def safe_next(request, default):
     word would be taken for a URL name; printable ASCII, because the pages send it percent-encoded.
     """
     target = request.POST.get("next") or request.GET.get("next")
-    if target and target.startswith("/") and target.isascii() and target.isprintable() and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target and target.startswith("/") and target.isascii() and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     ):
         return target
     return resolve_url(default)

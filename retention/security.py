@@ -1,9 +1,10 @@
 """
 What every request goes through to keep the app safe on the open internet, beside Django's own
 security middleware: who the client is behind the proxies, addresses carrying a NUL character,
-sessions that end when left idle, the Permissions-Policy header, and the pages whose Content-Security-Policy (settings) lets an email's
-inline styles show. Login lockouts are django-axes' (settings, "Login lockout"); rate
-limits are ``retention.ratelimit``'s; both name the client with ``client_address``.
+sessions that end when left idle, the Permissions-Policy header, and the pages whose
+Content-Security-Policy (settings) lets an email's inline styles show. Login lockouts are
+django-axes' (settings, "Login lockout"); rate limits are ``retention.ratelimit``'s; both name the
+client with ``client_address``.
 
 One of the shared helpers the apps may import from ``retention``: it imports no app.
 """

@@ -17,21 +17,21 @@ import io
 import itertools
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin
 
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers.csv_io.columns import FORMULA_STARTS
 from customers.models import Contact, Customer
+from surveys.models import Response
 from surveys.services import invitation_create
 from surveys.tests.factories import SurveyFactory
-from touchpoints.models import OutboxMessage
+from touchpoints.models import Complaint, OutboxMessage, Promise, Touchpoint
 
 from .routes import project_routes
 from .test_access_sweep import book, client_of  # noqa: F401  (``book``: one of everything of North)
@@ -72,6 +72,7 @@ class Field:
     value: str = ""
     options: list = field(default_factory=list)
     on: bool = True  # a checkbox or radio button is sent only when ticked
+    required: bool = False
 
 
 @dataclass
@@ -82,13 +83,22 @@ class Form:
     fields: list
 
     def data(self):
-        """What the browser sends for the form as it stands: values, chosen options, ticked boxes."""
+        """
+        What the browser sends for the form as it stands: values, chosen options, ticked boxes,
+        and the first of a group of radio buttons none of which is ticked (a person picks one).
+        """
         data = {}
+        radios = {f.name for f in self.fields if f.kind == "radio"}
+        ticked = {f.name for f in self.fields if f.kind == "radio" and f.on}
         for f in self.fields:
+            if f.kind == "radio" and f.name in radios - ticked:
+                ticked.add(f.name)
+                data[f.name] = [f.value]
+                continue
             if f.kind in ("checkbox", "radio") and not f.on:
                 continue
-            if f.kind in ("submit", "file"):
-                continue
+            if f.kind in ("submit", "file") or (f.kind == "button" and f.name in data):
+                continue  # a browser sends the one button clicked: here the first
             data.setdefault(f.name, []).append(f.value)
         return data
 
@@ -112,24 +122,25 @@ class FormReader(HTMLParser):
                     targets.add(urljoin(self.page, a[hx]))
             self.form = Form(self.page, (a.get("method") or "get").lower(), sorted(targets), [])
             self.forms.append(self.form)
+        elif tag == "option" and self.select is not None:
+            self.select.options.append(a.get("value", ""))
+            if "selected" in a or len(self.select.options) == 1:
+                self.select.value = a.get("value", "")
         elif self.form is None or not a.get("name"):
             return
         elif tag == "input":
             kind = a.get("type", "text").lower()
             self.form.fields.append(Field(a["name"], kind, a.get("value", "on" if kind == "checkbox" else ""),
-                                          on="checked" in a or kind not in ("checkbox", "radio")))
+                                          on="checked" in a or kind not in ("checkbox", "radio"),
+                                          required="required" in a))
         elif tag == "button":
             self.form.fields.append(Field(a["name"], "button", a.get("value", ""), on=True))
         elif tag == "select":
-            self.select = Field(a["name"], "select")
+            self.select = Field(a["name"], "select", required="required" in a)
             self.form.fields.append(self.select)
         elif tag == "textarea":
-            self.textarea = Field(a["name"], "textarea")
+            self.textarea = Field(a["name"], "textarea", required="required" in a)
             self.form.fields.append(self.textarea)
-        if tag == "option" and self.select is not None:
-            self.select.options.append(a.get("value", ""))
-            if "selected" in a or len(self.select.options) == 1:
-                self.select.value = a.get("value", "")
 
     def handle_data(self, data):
         if self.textarea is not None:
@@ -140,7 +151,8 @@ class FormReader(HTMLParser):
             self.form = None
         elif tag == "select":
             self.select = None
-        elif tag == "textarea":
+        elif tag == "textarea" and self.textarea is not None:
+            self.textarea.value = self.textarea.value.removeprefix("\n")  # as browsers read it
             self.textarea = None
 
 
@@ -164,20 +176,21 @@ NEVER_SWEPT = {"logout"}  # signing out mid-sweep would end the admin's session
 
 
 @pytest.fixture
-def world(book, settings, admin_user, mail_locmem):
+def world(request, settings, admin_user, mail_locmem):
     """North's book, a survey waiting for its answer, and the values each route's parameters take."""
+    north_book = request.getfixturevalue("book")
     settings.PUBLIC_RATE_LIMIT_PER_MINUTE = 1_000_000
-    customer, contact = book["objects"]["customer"], book["contact"]
+    customer, contact = north_book["objects"]["customer"], north_book["contact"]
     survey = SurveyFactory(name="Onboarding")
     for kind, text, choices in (("scale", "How easy was it?", ""), ("text", "What else?", ""),
                                 ("choice", "Which part?", "Setup\nTraining")):
         survey.questions.create(kind=kind, text=text, choices=choices, position=survey.questions.count())
     waiting = invitation_create(survey=survey, customer=customer, contact=contact)
     return {
-        "int": book["ids"],
-        "username": book["people"],
-        "name": ["Onboarding", book["objects"]["invitation"].survey.name],
-        "token": [waiting.token, book["objects"]["invitation"].token, contact.unsubscribe_token],
+        "int": north_book["ids"],
+        "username": north_book["people"],
+        "name": ["Onboarding", north_book["objects"]["invitation"].survey.name],
+        "token": [waiting.token, north_book["objects"]["invitation"].token, contact.unsubscribe_token],
         "key": ["birthday", "thank_you", "post_purchase", "card_reminder", "checkin"],
         "trigger": ["after_active", "periodic"],
         "name.csv": ["at-risk", "figures", "cohorts"],
@@ -185,25 +198,28 @@ def world(book, settings, admin_user, mail_locmem):
     }
 
 
+def parameter_values(route, name, world):
+    """The values a route's parameter takes in the sweep: the world's objects of that kind."""
+    if route.parameters[name] == "int":
+        return world["int"]
+    if route.path.endswith("<slug:name>.csv"):
+        return world["name.csv"]
+    return world.get(name, ["not-a-real-token"])
+
+
 def candidate_urls(route, world):
-    """The route with each combination of the values its parameters take (a few of each)."""
-    def values(name, converter):
-        if converter == "int":
-            return world["int"]
-        if route.path.endswith("<slug:name>.csv"):
-            return world["name.csv"]
-        return world.get(name, ["not-a-real-token"])
-
-    choices = [values(name, converter) for name, converter in route.parameters.items()]
-    return [route.url(**dict(zip(route.parameters, combo))) for combo in itertools.product(*choices)]
+    """The route with each combination of the values its parameters take."""
+    choices = [parameter_values(route, name, world) for name in route.parameters]
+    return [route.url(**dict(zip(route.parameters, combo, strict=True)))
+            for combo in itertools.product(*choices)]
 
 
-def read_forms(client, urls):
+def read_forms(client, urls, htmx=True):
     """Every form of the pages at ``urls`` that answer 200, each form once (by target and fields)."""
     forms = {}
     for url in urls:
-        for htmx in (False, True):
-            response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
+        for as_htmx in (False, True) if htmx else (False,):
+            response = client.get(url, headers={"HX-Request": "true"} if as_htmx else {})
             assert response.status_code < 500, f"GET {url}: {response.status_code}"
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
@@ -252,7 +268,7 @@ def test_every_form_answers_bad_input_without_a_server_error(world, clients):
     swept = []
     for role, route, urls in the_pages(world):
         for form in read_forms(clients[role], urls):
-            sweep_form(clients[role], form, examples=min(40, 6 * len(form.fuzzable())))
+            sweep_form(clients[role], form, examples=min(30, 4 * len(form.fuzzable())))
             swept.append((route.name, form.method, form.targets[0]))
     # The sweep reached the forms that matter: one missing means it reads the pages wrong.
     names = {name for name, _, _ in swept}
@@ -260,3 +276,107 @@ def test_every_form_answers_bad_input_without_a_server_error(world, clients):
             "touchpoints:quick_log", "touchpoints:meeting_notes", "health_override", "profile",
             "surveys:survey_new", "surveys:campaign_new", "surveys:suggestion_detail", "program_edit",
             "dashboard_task", "login", "password_reset", "surveys:answer"} <= names, names
+
+
+# Values a tampered or mistyped address puts where a route expects an id, a key or a token.
+MALFORMED = {
+    "int": ["0", "99999999999999999999999999", "9223372036854775808", "2147483648"],
+    "slug": ["x" * 5000, "--", "_"],
+    "str": ["%00", "a%00b", "%ED%A0%80", "%FF%FE", "x" * 5000, "%3Cscript%3E", "..", "%20", "%E2%80%AE"],
+}
+
+
+# Django's password reset says on its own page that the link is invalid.
+REFUSED_ON_A_PAGE = {"password_reset_confirm"}
+
+
+def test_a_malformed_id_key_or_token_in_an_address_answers_404_or_400(world, clients):
+    answered = []
+    for role, route, _ in the_pages(world):
+        if not route.parameters:
+            continue
+        for name, converter in route.parameters.items():
+            for bad in MALFORMED.get(converter, MALFORMED["str"]):
+                url = route.url(**{n: bad if n == name else parameter_values(route, n, world)[0]
+                                   for n in route.parameters})
+                for method in ("get", "post"):
+                    response = getattr(clients[role], method)(url)
+                    refusals = (200, 400, 404, 405) if route.name in REFUSED_ON_A_PAGE else (400, 404, 405)
+                    if response.status_code not in refusals:
+                        answered.append(f"{method.upper()} {url[:80]} ({route.name}): {response.status_code}")
+    assert not answered, "\n".join(answered)
+
+
+# --- stored text shows inert -----------------------------------------------------------------------
+
+TEXT_KINDS = {"text", "search", "textarea"}
+# What a person fills in where a form's field is empty, so that the probe is what gets stored.
+PLAUSIBLE = {"email": "probe@example.com", "number": "3", "text": "Probe", "textarea": "Probe"}
+
+
+def plausible(form):
+    """The form as a person fills it in: its values, and something sensible in each empty field."""
+    data = form.data()
+    soon = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    for f in form.fields:
+        if not f.required or data.get(f.name) != [""]:
+            continue
+        if f.kind == "select":
+            data[f.name] = [next((o for o in f.options if o), "")]
+        else:
+            data[f.name] = [soon if f.kind == "date" else PLAUSIBLE.get(f.kind, "")]
+    return data
+
+
+def live_in(content):
+    return [marker.decode() for marker in LIVE if marker in content]
+
+
+def test_text_typed_into_any_form_shows_inert_on_every_page_email_and_export(world, clients):
+    # A formula start too: every CSV export must neutralise it.
+    typed = f"=2+3 {SCRIPT}"
+    pages = list(the_pages(world))
+    for role, _, urls in pages:
+        client = clients[role]
+        for url in urls:
+            for index, form in enumerate(read_forms(client, [url], htmx=False)):
+                for name in [f.name for f in form.fields if f.kind in TEXT_KINDS]:
+                    for target in form.targets:
+                        # Each from the page as it is now: an edit on a stale form is refused.
+                        now = read_forms(client, [url], htmx=False)
+                        form = now[index] if index < len(now) else form
+                        data = plausible(form)
+                        data[name] = [typed]
+                        assert send(client, form.method, target, data).status_code < 500
+
+    # It was stored where people and customers read it: the check below is not of empty pages.
+    assert Customer.objects.filter(needs__contains=PROBE).exists()
+    assert Contact.objects.filter(role__contains=PROBE).exists()
+    assert OutboxMessage.objects.filter(subject__contains=PROBE, body_html__contains=PROBE).exists()
+    assert Touchpoint.objects.filter(summary__contains=PROBE).exists()
+    assert Promise.objects.filter(description__contains=PROBE).exists()
+    assert Complaint.objects.filter(summary__contains=PROBE).exists()
+    assert Response.objects.filter(comment__contains=PROBE).exists()
+
+    live, formulas = [], []
+    for role, _, urls in pages:
+        for url in urls:
+            for htmx in (False, True):
+                response = clients[role].get(url, headers={"HX-Request": "true"} if htmx else {})
+                content_type = response.get("Content-Type", "")
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                if "csv" in content_type:
+                    rows = csv.reader(io.StringIO(body.decode("utf-8-sig")))
+                    formulas += [f"{url}: {cell[:40]!r}" for row in rows for cell in row
+                                 if PROBE in cell and cell.startswith(FORMULA_STARTS)]
+                elif "html" in content_type:
+                    live += [f"{url}{' (htmx)' if htmx else ''}: {m}" for m in live_in(body)]
+    for message in mail.outbox:
+        for content, mimetype in getattr(message, "alternatives", []):
+            if mimetype == "text/html":
+                live += [f"email “{message.subject[:40]}”: {m}" for m in live_in(content.encode())]
+    for html in OutboxMessage.objects.values_list("body_html", flat=True):
+        live += [f"outbox: {m}" for m in live_in(html.encode())]
+
+    assert not live, "live HTML from typed text:\n" + "\n".join(sorted(set(live)))
+    assert not formulas, "a CSV cell a spreadsheet would run:\n" + "\n".join(sorted(set(formulas)))
