@@ -17,13 +17,13 @@ import io
 import itertools
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from django import forms
 from django.core import mail
 from django.test import Client
-from django.urls import get_resolver
+from django.urls import get_resolver, resolve
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,7 +107,10 @@ class Form:
         return data
 
     def fuzzable(self):
-        return sorted({f.name for f in self.fields if f.kind not in ("file",)} - {"csrfmiddlewaretoken"})
+        """The fields to send bad values in: all but the file, the CSRF token and Django's copies of
+        initial values (``initial-…``, compared only to tell whether a field changed)."""
+        return sorted({f.name for f in self.fields if f.kind != "file" and f.name != "csrfmiddlewaretoken"
+                       and not f.name.startswith("initial-")})
 
 
 class FormReader(HTMLParser):
@@ -230,7 +233,9 @@ def read_forms(client, urls, htmx=True):
             reader = FormReader(url)
             reader.feed(response.content.decode())
             for form in reader.forms:
-                key = (form.method, tuple(form.targets), tuple(f.name for f in form.fields))
+                # The same form for another object of the same kind is the same form.
+                key = (form.method, tuple(resolve(urlsplit(t).path).view_name for t in form.targets),
+                       tuple(f.name for f in form.fields))
                 if form.fuzzable() and not any(t.startswith(("/accounts/logout", "/admin/"))
                                                for t in form.targets):
                     forms.setdefault(key, form)
@@ -255,8 +260,7 @@ def clients(admin_user):
 
 # Each field of each form gets these, the rest of the form filled in as a person would: the values
 # a form lets through and the database refuses (too long, NUL, out of the integer's or date's range).
-EVERY_FIELD_GETS = ["x" * 100_000, "a\x00b", "\ud800", "99999999999999999999", "-1", "9999-12-31",
-                    "0001-01-01T00:00"]
+EVERY_FIELD_GETS = ["x" * 100_000, "a\x00b", "99999999999999999999", "9999-12-31", "0001-01-01T00:00"]
 
 
 def sweep_form(client, form, examples):
