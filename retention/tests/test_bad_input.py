@@ -222,7 +222,8 @@ def candidate_urls(route, world):
 
 
 def read_forms(client, urls, htmx=True):
-    """Every form of the pages at ``urls`` that answer 200, each form once (by target and fields)."""
+    """Every form of the pages at ``urls`` that answer 200 (as pages and as htmx fragments), each
+    once: the same form for another object of the same kind is the same form."""
     forms = {}
     for url in urls:
         for as_htmx in (False, True) if htmx else (False,):
@@ -233,7 +234,6 @@ def read_forms(client, urls, htmx=True):
             reader = FormReader(url)
             reader.feed(response.content.decode())
             for form in reader.forms:
-                # The same form for another object of the same kind is the same form.
                 key = (form.method, tuple(resolve(urlsplit(t).path).view_name for t in form.targets),
                        tuple(f.name for f in form.fields))
                 if form.fuzzable() and not any(t.startswith(("/accounts/logout", "/admin/"))
@@ -243,7 +243,8 @@ def read_forms(client, urls, htmx=True):
 
 
 def the_pages(world):
-    """(role, urls) of every route but the admin's and sign-out: public ones for nobody signed in."""
+    """(role, route, urls) of every route but the admin's and signing out; the public ones are for
+    someone not signed in ("public"), the rest for an admin ("staff"), who may use every page."""
     for route in project_routes():
         if route.name in NEVER_SWEPT:
             continue
@@ -256,6 +257,25 @@ def clients(admin_user):
 
 
 # --- the sweep ------------------------------------------------------------------------------------
+
+
+TEXT_KINDS = {"text", "search", "textarea"}
+# What a person fills in where a form's field is empty, so that the probe is what gets stored.
+PLAUSIBLE = {"email": "probe@example.com", "number": "3", "text": "Probe", "textarea": "Probe"}
+
+
+def plausible(form):
+    """The form as a person fills it in: its values, and something sensible in each empty field."""
+    data = form.data()
+    soon = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    for f in form.fields:
+        if not f.required or data.get(f.name) != [""]:
+            continue
+        if f.kind == "select":
+            data[f.name] = [next((o for o in f.options if o), "")]
+        else:
+            data[f.name] = [soon if f.kind == "date" else PLAUSIBLE.get(f.kind, "")]
+    return data
 
 
 # Each field of each form gets these, the rest of the form filled in as a person would: the values
@@ -326,24 +346,6 @@ def test_a_malformed_id_key_or_token_in_an_address_answers_404_or_400(world, cli
 
 # --- stored text shows inert -----------------------------------------------------------------------
 
-TEXT_KINDS = {"text", "search", "textarea"}
-# What a person fills in where a form's field is empty, so that the probe is what gets stored.
-PLAUSIBLE = {"email": "probe@example.com", "number": "3", "text": "Probe", "textarea": "Probe"}
-
-
-def plausible(form):
-    """The form as a person fills it in: its values, and something sensible in each empty field."""
-    data = form.data()
-    soon = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
-    for f in form.fields:
-        if not f.required or data.get(f.name) != [""]:
-            continue
-        if f.kind == "select":
-            data[f.name] = [next((o for o in f.options if o), "")]
-        else:
-            data[f.name] = [soon if f.kind == "date" else PLAUSIBLE.get(f.kind, "")]
-    return data
-
 
 def live_in(content):
     return [marker.decode() for marker in LIVE if marker in content]
@@ -397,6 +399,9 @@ def test_text_typed_into_any_form_shows_inert_on_every_page_email_and_export(wor
 
     assert not live, "live HTML from typed text:\n" + "\n".join(sorted(set(live)))
     assert not formulas, "a CSV cell a spreadsheet would run:\n" + "\n".join(sorted(set(formulas)))
+
+
+# --- dates in range -------------------------------------------------------------------------------
 
 
 def project_form_classes():
