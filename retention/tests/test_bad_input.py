@@ -344,6 +344,12 @@ def test_a_malformed_id_key_or_token_in_an_address_answers_404_or_400(world, cli
     assert not answered, "\n".join(answered)
 
 
+def test_a_nul_in_a_search_says_the_request_could_not_be_read(clients, world):
+    response = clients["staff"].get("/customers/?q=Acme%00")
+    assert response.status_code == 400
+    assert "couldn’t read that request" in response.content.decode()
+
+
 # --- stored text shows inert -----------------------------------------------------------------------
 
 
