@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from retention.pagination import paginate
 from retention.ratelimit import export_rate_limited
+from retention.typed import TypedDates
 
 from .access import admin_required
 from .audit import AuditEvent, audit_record
@@ -18,7 +19,7 @@ from .csv_io.columns import csv_download
 EXPORT_COLUMNS = ["at", "who", "address", "action", "target", "summary"]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(TypedDates, forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditEvent.Action.choices)
     who = forms.ModelChoiceField(required=False, queryset=get_user_model().objects.order_by("username"),
                                  empty_label="Anyone", to_field_name="username")

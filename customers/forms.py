@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from retention.typed import TypedDates
+
 from .access import referrer_visible
 from .changes import STATUS_TRANSITIONS, status_change_problems
 from .csv_io.columns import CONTACT_TARGETS, CUSTOMER_TARGETS, TARGET_LABELS
@@ -22,7 +24,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{full} ({obj.username})" if full else obj.username
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(TypedDates, forms.ModelForm):
     tags = forms.CharField(
         required=False, help_text="Separate tags with semicolons or commas.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. enterprise; renewal-2027"}),
@@ -181,7 +183,7 @@ def _next_statuses_help(status):
     return f"From {Customer.Status(status).label.lower()} it can become {' or '.join(labels)}."
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(TypedDates, forms.ModelForm):
     birthday = forms.CharField(
         required=False, help_text="YYYY-MM-DD, or --MM-DD when the year is not known.",
         widget=forms.TextInput(attrs={"placeholder": "--03-14"}),
@@ -216,7 +218,7 @@ class ContactForm(forms.ModelForm):
         return contact
 
 
-class PurchaseForm(forms.ModelForm):
+class PurchaseForm(TypedDates, forms.ModelForm):
     prefix = "purchase"  # it shares the customer page with other forms
 
     class Meta:
@@ -252,7 +254,7 @@ class PurchaseForm(forms.ModelForm):
         return date
 
 
-class KeyDateForm(forms.ModelForm):
+class KeyDateForm(TypedDates, forms.ModelForm):
     prefix = "key_date"  # it shares the customer page with other forms
 
     class Meta:

@@ -8,10 +8,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def safe_next(request, default):
-    """The ``next`` parameter if it points back into this site, else ``default``."""
+    """
+    The ``next`` parameter if it is a path of this site, else ``default``. A path, because a bare
+    word would be taken for a URL name; printable ASCII, because the pages send it percent-encoded.
+    """
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target and target.startswith("/") and target.isascii() and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     ):
         return target
     return resolve_url(default)

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL character in the address or the query string answers 400 (retention/security.py).
+    "retention.security.NulRefusingMiddleware",
     # Who is asking and from where, for the audit log's entries (customers/audit.py).
     "customers.audit.AuditContextMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.

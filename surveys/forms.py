@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import assignable_users
+from retention.typed import TypedDates
 from touchpoints.models import Touchpoint
 
 from .models import Campaign, Question, Suggestion, Survey
@@ -101,7 +102,7 @@ def question_initial(survey):
     return rows + [{} for _ in range(MAX_QUESTIONS - len(rows))]
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(TypedDates, forms.Form):
     """A campaign: which survey, to whom (the customer list's filters), when."""
 
     WHEN = [("now", "Send now"), ("later", "Send at a set time")]

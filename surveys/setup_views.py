@@ -4,6 +4,8 @@ as the customer will see it), the suggestions to triage, and logging a touchpoin
 recovery or referral task.
 """
 
+import copy
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -44,7 +46,8 @@ def survey_edit(request, name):
 
 
 def _survey_form(request, survey):
-    form = SurveyForm(request.POST or None, instance=survey if survey.pk else None)
+    # The form validates a copy: a refused edit must not rename the survey the page links to.
+    form = SurveyForm(request.POST or None, instance=copy.copy(survey) if survey.pk else None)
     questions = QuestionFormSet(request.POST or None, initial=question_initial(survey), prefix="questions")
     if request.method == "POST":
         if form.is_valid() and questions.is_valid():

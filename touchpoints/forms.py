@@ -5,6 +5,8 @@ from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from retention.typed import TypedDates
+
 from .models import Complaint, Promise, Touchpoint
 
 
@@ -13,7 +15,7 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.role})" if obj.role else obj.name
 
 
-class TouchpointForm(forms.ModelForm):
+class TouchpointForm(TypedDates, forms.ModelForm):
     contacts = ContactChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -147,7 +149,7 @@ def _contact_choices(field, customer, with_email=False):
     return contacts
 
 
-class PromiseForm(forms.ModelForm):
+class PromiseForm(TypedDates, forms.ModelForm):
     class Meta:
         model = Promise
         fields = ["description", "contact", "due_on"]
@@ -181,7 +183,7 @@ class PromiseForm(forms.ModelForm):
         return due
 
 
-class PromiseCloseForm(forms.Form):
+class PromiseCloseForm(TypedDates, forms.Form):
     status = forms.ChoiceField(choices=[
         (Promise.Status.KEPT, "Kept"), (Promise.Status.EXCEEDED, "Exceeded"),
         (Promise.Status.BROKEN, "Broken"),
@@ -189,7 +191,7 @@ class PromiseCloseForm(forms.Form):
     kept_on = forms.DateField(required=False)
 
 
-class ComplaintForm(forms.ModelForm):
+class ComplaintForm(TypedDates, forms.ModelForm):
     class Meta:
         model = Complaint
         fields = ["summary", "severity", "contact", "opened_at", "description"]
@@ -234,7 +236,7 @@ class ComplaintResolveForm(forms.Form):
     )
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(TypedDates, forms.Form):
     until = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="Why", max_length=200)
 

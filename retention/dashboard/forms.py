@@ -3,8 +3,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from retention.typed import TypedDates
 
-class OwnerTaskForm(forms.Form):
+
+class OwnerTaskForm(TypedDates, forms.Form):
     title = forms.CharField(label="Task for the owner", max_length=200,
                             error_messages={"required": "Say what the owner should do."})
     due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}),

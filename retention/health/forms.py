@@ -5,6 +5,8 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from retention.typed import TypedDates
+
 from ..models import HealthWeights
 from .overrides import MAX_DAYS, override_problems
 from .weights import SETTINGS
@@ -33,7 +35,7 @@ class WeightsForm(forms.ModelForm):
         return HealthWeights(**{name: self.cleaned_data[name] for name in SETTINGS})
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(TypedDates, forms.Form):
     score = forms.IntegerField(min_value=0, max_value=100, label="Score (0–100)",
                                error_messages={"required": "Give a score from 0 to 100."})
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why",

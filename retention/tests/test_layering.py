@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("customers", "touchpoints", "surveys")  # each may import only those before it
 PROJECT = "retention"
-SHARED_HELPERS = {"retention.http", "retention.pagination", "retention.ratelimit", "retention.security"}
+SHARED_HELPERS = {"retention.http", "retention.pagination", "retention.ratelimit", "retention.security",
+                  "retention.typed"}
 
 
 def module_name(path):

@@ -3,6 +3,8 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from retention.typed import TypedDates
+
 from ..models import OutboxMessage, Program
 from .wording import TUNABLE, TemplateProblem, compile_template, render_template, sample_context
 
@@ -48,7 +50,7 @@ class ProgramForm(forms.ModelForm):
         return cleaned
 
 
-class OutboxFilterForm(forms.Form):
+class OutboxFilterForm(TypedDates, forms.Form):
     program = forms.ChoiceField(choices=[("", "Any program"), *Program.Key.choices], required=False,
                                 widget=forms.Select(attrs={"class": "form-select"}))
     status = forms.ChoiceField(choices=[("", "Any status"), *OutboxMessage.Status.choices],
