@@ -38,7 +38,7 @@ from surveys.tests.factories import SurveyFactory
 from touchpoints.models import Complaint, OutboxMessage, Promise, Touchpoint
 
 from .routes import project_routes
-from .test_access_sweep import book, client_of  # noqa: F401  (``book``: one of everything of North)
+from .test_access_sweep import client_of
 
 pytestmark = pytest.mark.django_db
 
