@@ -113,7 +113,21 @@ class PrivatePostgres:
 
     def restart(self):
         """A fast restart: every connection is cut, the server answers again a moment later."""
-        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "30")
+        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "30", "-l", str(self.directory / "log"))
+
+    def wait_until_answering(self, timeout=30):
+        """Until a new connection runs a query (``pg_ctl -w`` may return a moment before)."""
+        import psycopg2
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg2.connect(self.url, connect_timeout=2).close()
+                return
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def postmaster_pid(self):
         return int((self.data / "postmaster.pid").read_text().split()[0])
