@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.celery, pytest.mark.django_db(tran
 
 # A page that counts a rate limit waits at most the cache's socket timeout (1 s); one that
 # publishes to the broker, or /healthz, its socket timeout (5 s). With room for a busy machine:
-CACHE_BOUND_SECONDS = 3
-PAGE_BOUND_SECONDS = 8
+CACHE_BOUND_SECONDS = 4
+PAGE_BOUND_SECONDS = 10
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_with_redis_down_people_work_on_and_what_they_decided_is_sent_once_it_is
     assert max(reply.seconds for reply in replies) < PAGE_BOUND_SECONDS, replies
     message = OutboxMessage.objects.get(program="meeting_notes")
     assert message.status == "pending"  # decided, and waiting for the broker
-    assert " 500 " not in web.output()
+    assert "Internal Server Error" not in web.output()
 
     redis.start()
     assert wait_for(lambda: web.request("GET", "/healthz").status == 200, timeout=15)
