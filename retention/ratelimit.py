@@ -9,9 +9,15 @@ default's file cache is shared by the processes of one machine.
 A request over the limit gets 429 with ``Retry-After`` (the seconds left in the window) and the
 page ``429.html``. The client is ``security.client_address``: behind ``TRUSTED_PROXY_COUNT``
 proxies, the address the outermost of them saw.
+
+When the cache fails (Redis down or frozen), requests go through uncounted: a limit that cannot
+be counted is not worth an error page for everyone. Logins stay guarded by the lockout, which
+lives in the database. The first failure logs a WARNING, the first success after it an INFO, once
+per outage and process.
 """
 
 import functools
+import logging
 import time
 
 from django.conf import settings
@@ -23,6 +29,9 @@ from .security import client_address
 
 KEY_PREFIX = "ratelimit"
 
+log = logging.getLogger(__name__)
+_cache_failing = False  # this process's last attempt to count failed
+
 
 def hit(*, scope, client, limit, window):
     """
@@ -32,7 +41,18 @@ def hit(*, scope, client, limit, window):
     now = time.time()
     window_start = int(now // window) * window
     key = f"{KEY_PREFIX}:{scope}:{client or 'unknown'}:{window_start}"
-    count = _count(key, timeout=window + 1)
+    global _cache_failing
+    try:
+        count = _count(key, timeout=window + 1)
+    except Exception as error:  # whatever the cache's client raises: let the request through
+        if not _cache_failing:
+            _cache_failing = True
+            log.warning("rate limits are not counted: the cache failed (%s: %s)",
+                        error.__class__.__name__, error)
+        return 0
+    if _cache_failing:
+        _cache_failing = False
+        log.info("rate limits are counted again: the cache answers")
     if count > limit:
         return max(1, int(window_start + window - now + 0.999))
     return 0

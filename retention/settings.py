@@ -126,13 +126,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
+    # Connections are kept for a minute and checked before a request reuses one, so a database
+    # restarted under load costs no request an error once it answers again (docs/RELIABILITY.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Seconds a PostgreSQL statement may run before the server cancels it; 0: no limit. The web sets
+# its own bound (retention/wsgi.py); workers, the scheduler and commands run scans, imports and
+# exports over the whole book and have none unless this says so.
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
     # No JIT compilation: it pays off for long analytical queries, not for these short ones, and
     # a plan estimated as large (a search's export) spent 40–620 ms compiling to run in 110–200 ms
-    # (docs/PERFORMANCE.md). An ``options`` given in DATABASE_URL wins.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # (docs/PERFORMANCE.md). Options given in DATABASE_URL win.
+    options.setdefault("options", "-c jit=off" + (
+        f" -c statement_timeout={DATABASE_STATEMENT_TIMEOUT}s" if DATABASE_STATEMENT_TIMEOUT else ""))
+    # A server that takes the connection but never answers (frozen, or a black-holed address)
+    # fails the request after this many seconds instead of holding a web thread for ever; a
+    # connection on a LAN takes milliseconds, so 5 s is room for a busy server, not a wait.
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -228,8 +240,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Tasks are acknowledged late; a task not acknowledged within this many seconds is
-    # delivered again, so every task must finish (or retry) well inside it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # delivered again, so every task must finish (or retry) well inside it. A Redis that takes
+    # the connection and answers nothing (frozen) fails a publish or /healthz's check within the
+    # socket timeouts instead of holding the request: the outbox's sweeper queues it later.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3,
+                                       "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -351,8 +366,11 @@ CACHE_URL = env.str(
     "CACHE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else ""
 )
 if CACHE_URL.startswith(("redis://", "rediss://")):
+    # A Redis that is down or frozen costs a request at most a second (the rate limits then let
+    # it through: retention/ratelimit.py), never a hung thread.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
-                          "KEY_PREFIX": "retention", "TIMEOUT": 300}}
+                          "KEY_PREFIX": "retention", "TIMEOUT": 300,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": 300}}

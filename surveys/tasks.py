@@ -1,10 +1,14 @@
 """Celery tasks of the surveys: thin, they take ids and call services. The scan is in the beat
 schedule (``retention/celery.py``)."""
 
+import logging
+
 from celery import shared_task
 
 from . import campaigns, triggers
 from .models import Campaign
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
@@ -29,6 +33,18 @@ def send_campaign(campaign_id):
     except campaigns.CampaignRefused:
         return None  # sent already (a retried task, the scan got there first)
     return campaign.invited_count
+
+
+def send_campaign_soon(campaign_id):
+    """
+    Hand a campaign sent now to a worker. A broker that is down does not fail the manager's page:
+    the campaign is saved as due, and ``send_due_campaigns`` sends it once the broker is back.
+    """
+    try:
+        send_campaign.delay(campaign_id)
+    except Exception:
+        log.warning("could not queue campaign %s; the minute's scan of due campaigns sends it",
+                    campaign_id, exc_info=True)
 
 
 @shared_task

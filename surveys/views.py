@@ -3,6 +3,7 @@ The survey pages for the team: results (everyone, their own book for an account 
 of the answers, and campaigns and triggers (managers and admins).
 """
 
+import functools
 
 from django.contrib import messages
 from django.db import transaction
@@ -24,7 +25,7 @@ from .forms import CampaignForm, TriggerForm
 from .invitations import fatigue_days, skip_label
 from .models import Campaign, Invitation, Survey
 from .results import chart_data, scoped, survey_results
-from .tasks import send_campaign
+from .tasks import send_campaign_soon
 
 
 def _campaign_for_results(user, campaign_id):
@@ -174,7 +175,7 @@ def campaign_new(request):
                         scheduled_for=form.cleaned_data["scheduled_for"] if later else None,
                     )
                     if not later:
-                        send_campaign.delay_on_commit(campaign.pk)
+                        transaction.on_commit(functools.partial(send_campaign_soon, campaign.pk))
                 messages.success(
                     request,
                     f"“{campaign.name}” is "

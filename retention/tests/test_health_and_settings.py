@@ -90,3 +90,18 @@ def test_the_embedded_broker_connects_without_a_warning(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("@localhost//")
     assert "WARNING" not in result.stderr and "hostname" not in result.stderr
+
+
+def test_pages_have_a_statement_timeout_and_every_process_a_connection_timeout(tmp_path):
+    """gunicorn's entry point bounds a page's statements; workers and commands keep none."""
+    read = ("from django.db import connection; p = connection.get_connection_params(); "
+            "print(p['options'], '|', p['connect_timeout'])")
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_STATEMENT_TIMEOUT"},
+           "DATABASE_URL": "postgres://retention@127.0.0.1:5432/retention", "VAR_DIR": str(tmp_path)}
+    outputs = {}
+    for process, setup in (("web", "import retention.wsgi"), ("worker", "import django; django.setup()")):
+        result = subprocess.run([sys.executable, "-c", f"{setup}; {read}"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        outputs[process] = result.stdout.strip()
+    assert outputs == {"web": "-c jit=off -c statement_timeout=30s | 5", "worker": "-c jit=off | 5"}

@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from customers.tests.factories import CustomerFactory
 from retention.ratelimit import KEY_PREFIX
+from touchpoints.tests.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +100,21 @@ def test_exports_are_rate_limited_per_person(client, alice, north, settings):
         assert client.get("/customers/export/").status_code == 200
     refused = client.get("/customers/export/", REMOTE_ADDR="198.51.100.99")  # from elsewhere too
     assert refused.status_code == 429 and refused["Retry-After"]
+
+
+def test_a_cache_that_fails_lets_requests_through_uncounted_and_says_so_once(client, settings, caplog):
+    settings.LOGIN_RATE_LIMIT_PER_MINUTE = 1
+    redis = {**settings.CACHES["default"]}
+    settings.CACHES = {"default": {**redis, "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    with caplog.at_level("INFO", logger="retention.ratelimit"):
+        for _ in range(3):  # over the limit of one, uncounted
+            assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.20").status_code == 200
+        settings.CACHES = {"default": redis}  # the cache answers again: counting resumes
+        assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.20").status_code == 200
+        assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.20").status_code == 429
+    assert [(r.levelname, r.getMessage().split(":")[0]) for r in caplog.records
+            if r.name == "retention.ratelimit"] == [
+        ("WARNING", "rate limits are not counted"), ("INFO", "rate limits are counted again")]
 
 
 def test_password_reset_by_email_without_telling_who_has_an_account(client, alice_with_password, mail_locmem):

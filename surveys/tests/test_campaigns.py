@@ -13,7 +13,7 @@ from django.utils import timezone
 from customers.services import contact_unsubscribe
 from customers.tests.factories import ContactFactory, CustomerFactory
 from surveys.answers import response_record
-from surveys.campaigns import CampaignRefused, campaign_create, campaign_plan, campaign_send
+from surveys.campaigns import CampaignRefused, campaign_create, campaign_plan, campaign_send, campaigns_due
 from surveys.models import Campaign, Invitation
 from surveys.tests.factories import SurveyFactory
 from surveys.triggers import survey_scan
@@ -281,3 +281,24 @@ def test_a_row_whose_invitation_is_gone_is_suppressed_not_sent(book, maria):
     first.refresh_from_db()
     assert outcome["sent"] == 2 and len(mail.outbox) == 2
     assert first.status == "suppressed" and "no longer exists" in first.reason_note
+
+
+def test_a_campaign_sent_while_the_broker_is_down_is_saved_as_due_and_the_page_answers(
+        client, book, maria, monkeypatch, django_capture_on_commit_callbacks):
+    from retention.celery import app
+
+    # A real publish (``celery_eager`` puts the eager mode back after the test), to a broker that
+    # is not there (nothing listens on port 1).
+    app.conf.task_always_eager = False
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    client.force_login(maria)
+    data = {"survey": SurveyFactory().pk, "status": "active", "when": "now", "reminder_days": "5",
+            "action": "send", "confirmed_count": "3"}
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post("/surveys/campaigns/new/", data)
+
+    campaign = Campaign.objects.get()
+    assert sent.status_code == 302 and sent["Location"] == f"/surveys/campaigns/{campaign.pk}/"
+    assert campaign.status == "scheduled" and not Invitation.objects.exists()
+    assert campaigns_due() == [campaign.pk]  # what the minute's scan sends once the broker is back
