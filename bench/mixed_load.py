@@ -258,7 +258,7 @@ def main():
     django_setup()
     from django.db import connection
 
-    from touchpoints.tests.smtp_sink import SmtpSinkProcess
+    from smtp_sink import SmtpSinkProcess
 
     if connection.vendor != "postgresql":
         sys.exit("use PostgreSQL (DATABASE_URL), on a seed_demo database of its own")

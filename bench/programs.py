@@ -6,7 +6,7 @@ sending what the scan queued to a local SMTP sink over reused connections.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/retention_bench5 \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/programs.py --all-checkins
 
-1. Starts the SMTP sink (``python -m touchpoints.tests.smtp_sink``, its own process, accepting
+1. Starts the SMTP sink (``python -m bench.smtp_sink``, its own process, accepting
    everything) and one worker (``--pool=solo``) on a queue of its own, mailing to the sink.
 2. Removes what an earlier run of this script wrote (the programs' outbox rows, their timeline
    entries and the card reminders), so runs can be repeated.
@@ -91,7 +91,7 @@ def main():
     # 1. The sink and the worker.
     port = free_port()
     sink_log = tempfile.NamedTemporaryFile(prefix="bench-sink-", suffix=".log", delete=False)
-    sink = subprocess.Popen([sys.executable, "-m", "touchpoints.tests.smtp_sink", "--port", str(port)],
+    sink = subprocess.Popen([sys.executable, "-m", "bench.smtp_sink", "--port", str(port)],
                             cwd=ROOT, stdout=sink_log, stderr=subprocess.STDOUT)
     worker_log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(

@@ -4,10 +4,9 @@ Teams, customers and the people and dates that belong to them.
 The visibility rule lives here and nowhere else: ``Customer.objects.visible_to(user)``. Every
 model that hangs off a customer filters through it (``filter_visible``, see ``customers.access``).
 
-Longer than most modules because it holds every table of the customer book, with the visibility
-rule beside the querysets that apply it; the rules that change these rows are in ``services``,
-``changes`` (the customer's lifecycle and edits) and ``checkin`` (the check-in clock). The tables
-of the CSV import and export are in ``csv_models``, imported at the end.
+Long because it holds every table of the customer book; the rules that change these rows are in
+``services``, ``changes`` (lifecycle and edits) and ``checkin`` (the check-in clock). The tables of
+the CSV import and export (``csv_models``) and of the audit log (``audit``) are imported at the end.
 """
 
 import datetime
@@ -448,6 +447,6 @@ class CustomerChange(models.Model):
         return f"{self.field}: {self.old_value!r} → {self.new_value!r}"
 
 
-# The tables of the CSV import and export live beside, imported here so Django finds them.
+# The tables of the CSV import and export and of the audit log live beside; Django finds them here.
 from .audit import AuditEvent  # noqa: E402,F401
 from .csv_models import CustomerImport, CustomerImportRow, ExportLog, ImportMapping  # noqa: E402,F401

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from touchpoints.tests.smtp_sink import free_port
+from bench.smtp_sink import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from surveys.models import Response
 from surveys.tests.factories import InvitationFactory
 from touchpoints.models import OutboxMessage, Touchpoint
 from touchpoints.tests.factories import TouchpointFactory
-from touchpoints.tests.smtp_sink import SmtpSink
+from bench.smtp_sink import SmtpSink
 
 from .private_services import ROOT, Gunicorn, PrivateRedis, database_url
 

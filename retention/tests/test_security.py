@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from customers.tests.factories import CustomerFactory
 from retention.ratelimit import KEY_PREFIX
-from touchpoints.tests.smtp_sink import free_port
+from bench.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 

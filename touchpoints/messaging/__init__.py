@@ -40,6 +40,6 @@ How a message travels:
 
 The Programs and Outbox pages are ``views.py`` and ``forms.py`` (reading the ledger:
 ``reading.py``); the Celery tasks stay thin in ``touchpoints/tasks.py``, and the models
-(``Program``, ``OutboxMessage``, ``MailServerState``) in ``touchpoints/models.py``.
+(``Program``, ``OutboxMessage``, ``MailServerState``) in ``touchpoints/messaging_models.py``.
 docs/RELIABILITY.md tells what the outbox guarantees, and how it was measured.
 """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from touchpoints.tests.smtp_sink import SmtpSink
+from bench.smtp_sink import SmtpSink
 
 
 @pytest.fixture

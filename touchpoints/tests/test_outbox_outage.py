@@ -17,7 +17,7 @@ from touchpoints.messaging.ledger import BACKOFF_CAP_SECONDS, outbox_enqueue
 from touchpoints.messaging.sending import outbox_send
 from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
-from touchpoints.tests.smtp_sink import SmtpSink, free_port
+from bench.smtp_sink import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 

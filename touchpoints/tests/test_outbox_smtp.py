@@ -1,5 +1,5 @@
 """
-The outbox against a real SMTP server (touchpoints/tests/smtp_sink.py) in this process: retries on
+The outbox against a real SMTP server (bench/smtp_sink.py) in this process: retries on
 temporary failures until the message's latest send time (never ``failed`` for a temporary cause
 before then), no retry on permanent ones, one connection per batch, and the headers as they arrive.
 The same with a real Celery worker is in test_outbox_worker.py; a long outage in test_outbox_outage.py.
@@ -14,7 +14,7 @@ from django.utils import timezone
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.ledger import outbox_enqueue
 from touchpoints.messaging.sending import outbox_send
-from touchpoints.tests.smtp_sink import free_port
+from bench.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 

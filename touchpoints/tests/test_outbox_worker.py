@@ -23,7 +23,7 @@ from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
 from touchpoints.tasks import program_scan
 from touchpoints.tests.program_customers import midday_zone
-from touchpoints.tests.smtp_sink import free_port
+from bench.smtp_sink import free_port
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

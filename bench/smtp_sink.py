@@ -11,7 +11,7 @@ real server would not queue it. (A client killed as that delay ends may still ha
 while the kernel tears the process down: the server accepts, and the client never knows. No
 client can close that window, the one RFC 1047 describes; docs/RELIABILITY.md measures it.)
 
-As a script, for the benchmark: ``python -m touchpoints.tests.smtp_sink --port 2525`` accepts
+As a script, for the benchmark: ``python -m bench.smtp_sink --port 2525`` accepts
 everything, records nothing, and prints how many messages it took every second; with ``--record
 DIR`` it writes each message it accepts to DIR before it answers "250", as a real server queues a
 message before it says so. ``SmtpSinkProcess`` runs it so, for tests whose own process is busy
@@ -197,10 +197,10 @@ class SmtpSinkProcess:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "touchpoints.tests.smtp_sink", "--port", str(self.port),
+            [sys.executable, "-m", "bench.smtp_sink", "--port", str(self.port),
              "--delay", str(self.delay), "--rcpt-delay", str(self.rcpt_delay),
              "--record", str(self.directory)],
-            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True,
+            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True,
             env={**os.environ, "DJANGO_SETTINGS_MODULE": ""},
         )
         assert "listening" in self.process.stdout.readline()
