@@ -257,7 +257,6 @@ def main():
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-load-{os.getpid()}"
     django_setup()
     from django.db import connection
-
     from smtp_sink import SmtpSinkProcess
 
     if connection.vendor != "postgresql":

@@ -16,13 +16,13 @@ import sys
 import pytest
 from django.test import Client
 
+from bench.smtp_sink import SmtpSink
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
 from surveys.models import Response
 from surveys.tests.factories import InvitationFactory
 from touchpoints.models import OutboxMessage, Touchpoint
 from touchpoints.tests.factories import TouchpointFactory
-from bench.smtp_sink import SmtpSink
 
 from .private_services import ROOT, Gunicorn, PrivateRedis, database_url
 

@@ -8,9 +8,9 @@ from axes.models import AccessAttempt
 from django.core import mail
 from django.core.cache import cache
 
+from bench.smtp_sink import free_port
 from customers.tests.factories import CustomerFactory
 from retention.ratelimit import KEY_PREFIX
-from bench.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from bench.smtp_sink import SmtpSinkProcess
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.composing import occasion_reference
@@ -33,7 +34,6 @@ from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
 from touchpoints.tasks import program_scan
 from touchpoints.tests.program_customers import midday_zone
-from bench.smtp_sink import SmtpSinkProcess
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

@@ -12,12 +12,12 @@ import logging
 import pytest
 from django.utils import timezone
 
+from bench.smtp_sink import SmtpSink, free_port
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.ledger import BACKOFF_CAP_SECONDS, outbox_enqueue
 from touchpoints.messaging.sending import outbox_send
 from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
-from bench.smtp_sink import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 

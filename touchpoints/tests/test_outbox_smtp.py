@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from bench.smtp_sink import free_port
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.ledger import outbox_enqueue
 from touchpoints.messaging.sending import outbox_send
-from bench.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.smtp_sink import free_port
 from conftest import wait_for
 from customers.tests.factories import ContactFactory, CustomerFactory
 from touchpoints.messaging.composing import occasion_reference
@@ -23,7 +24,6 @@ from touchpoints.messaging.sweeper import outbox_sweep
 from touchpoints.models import OutboxMessage
 from touchpoints.tasks import program_scan
 from touchpoints.tests.program_customers import midday_zone
-from bench.smtp_sink import free_port
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
