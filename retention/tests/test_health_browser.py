@@ -71,7 +71,7 @@ def test_a_manager_reassigns_the_most_valuable_customer_at_risk_and_the_new_owne
     row.get_by_role("link", name="Reassign Big Slipping Co", exact=True).click()
     select = row.get_by_label("New owner of Big Slipping Co")
     select.wait_for()
-    assert page.evaluate("document.activeElement.name") == "owner"  # the keyboard goes on from here
+    page.wait_for_function("() => document.activeElement.name === 'owner'")  # the keyboard goes on from here
     select.select_option(label="Bob Baker")
     row.get_by_role("button", name="Reassign", exact=True).click()
     page.locator(f"#at-risk-{big.pk}").get_by_role("status").filter(
