@@ -6,6 +6,11 @@ database, each invitation once, for at most ``--requests`` requests or ``--secon
     python bench/survey_campaign.py                        # invitations to answer
     python bench/survey_answer_load.py --requests 6000 --concurrency 16
 
+The load comes from wrk (``apt-get install wrk``) with ``bench/survey_answer_wrk.lua`` when it is
+installed, else from Python threads (``--client python``). The server and the load share the
+machine's cores: wrk, in C, takes a few percent of one core; the Python client, at 200 requests a
+second, most of one, which the server then lacks.
+
 Reports requests per second, the latency percentiles and the status codes, then stops gunicorn.
 It writes answers (and what they set in motion): run it on a bench copy. Traffic goes only to
 127.0.0.1, bounded in count and time. The per-client rate limit is raised for the run (one client
@@ -16,11 +21,14 @@ import argparse
 import http.client
 import os
 import queue
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -142,13 +150,35 @@ def run(port, tokens, concurrency, seconds):
     return time.monotonic() - started, sorted(latencies), statuses
 
 
+def run_wrk(port, tokens, concurrency, seconds):
+    """The same load from wrk; returns its RESULT line's numbers."""
+    secret = secrets.token_hex(16)
+    threads = 2
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        for n, (token, kind) in enumerate(tokens):
+            listing.write(f"{token} {n % 11 if kind == 'nps' else 1 + n % 5}\n")
+    try:
+        output = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds:g}s", "--timeout", "10s",
+             "-s", str(ROOT / "bench" / "survey_answer_wrk.lua"), f"http://127.0.0.1:{port}",
+             "--", listing.name, str(threads), secret],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    finally:
+        os.unlink(listing.name)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--client", choices=["wrk", "python"],
+                        default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
     tokens = tokens_to_answer(args.requests + 200)
     warmup, tokens = tokens[:200], tokens[200:]
@@ -160,10 +190,25 @@ def main():
     try:
         run(port, warmup, 4, 30)
         print(f"load average before: {os.getloadavg()}")
-        took, latencies, statuses = run(port, tokens, args.concurrency, args.seconds)
+        if args.client == "wrk":
+            result = run_wrk(port, tokens, args.concurrency, args.seconds)
+        else:
+            took, latencies, statuses = run(port, tokens, args.concurrency, args.seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    if args.client == "wrk":
+        n = int(result["requests"])
+        print(
+            f"{n} POSTs in {result['seconds']:.1f} s from wrk: {result['rps']:.0f} requests/s with "
+            f"{args.concurrency} connections on {args.workers} gunicorn workers × {args.threads} threads; "
+            f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
+            f"max {result['max']:.1f} ms; {int(result['non_3xx'])} answers not 302, "
+            f"{int(result['socket_errors'])} socket errors; load average after: {os.getloadavg()}"
+        )
+        if n > len(tokens):
+            print(f"only {len(tokens)} invitations to answer: {n - len(tokens)} requests amended an answer")
+        return
     n = len(latencies)
 
     def pct(p):

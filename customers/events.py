@@ -1,9 +1,10 @@
 """
 "Something that matters about this customer happened": a touchpoint logged, edited or deleted, a
-promise made or closed, a complaint opened or moved on, a purchase added or removed, a survey
-answered. The services say so here; what depends on it (the health score in ``retention``)
-listens, so the apps never import the project package that composes them (surveys → touchpoints →
-customers, and ``retention`` above all three).
+promise made or closed, a complaint opened or moved on, a purchase added or removed. The services
+say so here (a survey answer, which comes by the thousand from outside, marks the customer's
+``health_stale`` instead, for the health sweep); what depends on it (the health score in
+``retention``) listens, so the apps never import the project package that composes them
+(surveys → touchpoints → customers, and ``retention`` above all three).
 
 The signal is sent once the deciding transaction commits, so a listener sees the committed rows
 and a rolled-back change announces nothing. Listeners must be quick (enqueue work, or a small
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 # Sent with ``customer_id`` and ``what`` (a short word: "touchpoint", "promise", "complaint",
-# "purchase", "survey_answer", ...).
+# "purchase", ...).
 customer_activity = Signal()
 
 # Sent with ``notes`` ([(customer id, text)]), ``user`` (or None) and ``at`` (when).

@@ -235,6 +235,8 @@ class Customer(models.Model):
         default=dict, blank=True, help_text="Each factor's score and weight, and the reasons."
     )
     health_computed_at = models.DateTimeField(null=True, blank=True)
+    # Set by changes from outside (a survey answer); the health sweep recomputes them each minute.
+    health_stale = models.BooleanField(default=False, db_default=False, editable=False)
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -254,6 +256,7 @@ class Customer(models.Model):
             models.Index(fields=["customer_since"], name="customer_since"),
             models.Index(fields=["website_domain"], name="customer_website_domain",
                          condition=~Q(website_domain="")),
+            models.Index(fields=["id"], name="customer_health_stale", condition=Q(health_stale=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -48,6 +48,11 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.recompute_customer_values",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Every minute: the health scores that survey answers marked stale.
+    "health-sweep": {
+        "task": "retention.tasks.health_sweep_task",
+        "schedule": 60.0,
+    },
     # After the values: every customer's health score, then each book's tally for the dashboard.
     "health-scan": {
         "task": "retention.tasks.health_scan_task",

@@ -15,7 +15,9 @@ Closing the loop, in the same transaction:
   (``customers.selectors.top_referrers``);
 - the free text becomes a **suggestion** for managers to triage (``suggestions.py``);
 - a reminder still waiting in the outbox is suppressed: no reminder after an answer;
-- ``customers.events`` announces ``survey_answer`` on commit; the timeline reads responses
+- the customer's health score is marked stale (``Customer.health_stale``) in the same UPDATE, and
+  recomputed by the minute's sweep: answers come by the thousand after a campaign, on the busiest
+  public endpoint, and nobody waits on a page for that score. The timeline reads responses
   directly (``selectors.RESPONSES``).
 """
 
@@ -27,7 +29,6 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.events import customer_activity_recorded
 from customers.models import Customer
 from touchpoints.models import FollowUp, OutboxMessage
 
@@ -71,24 +72,23 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
     questions, None to keep them. Raises ``AnswerRefused`` once the invitation has expired.
     """
     now = now or timezone.now()
-    # The invitation's row is locked: of two submits at once, the second waits and amends.
-    expires_at, answered_at, reminded_at = (
-        Invitation.objects.select_for_update()
-        .filter(pk=invitation.pk)
-        .values_list("expires_at", "answered_at", "reminded_at")
-        .get()
-    )
-    if expires_at <= now:
-        raise AnswerRefused("expired")
-    invitation.answered_at, invitation.reminded_at = answered_at, reminded_at
     survey = invitation.survey
     if score not in survey.score_range:
         raise ValidationError(
             {"score": f"Choose a score from {survey.score_range[0]} to {survey.score_range[-1]}."}
         )
     category = Response.categorize(survey.kind, score)
-    # An unanswered invitation has no response: its answer and answered_at are written together.
-    response = Response.objects.filter(invitation=invitation).first() if answered_at else None
+    # The first answer, the common case, claims the invitation with one UPDATE, which locks its
+    # row: of two submits at once, the second finds it answered, waits for the first to commit,
+    # and amends. An invitation already answered, expired or reminded takes the longer way.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, answered_at__isnull=True, reminded_at__isnull=True, expires_at__gt=now
+    ).update(answered_at=now, opened_at=Coalesce("opened_at", now))
+    if claimed:
+        invitation.answered_at, invitation.reminded_at = now, None
+        response = None
+    else:
+        response = _response_to_amend(invitation, now)
     if response is None:
         response = Response.objects.create(
             invitation=invitation,
@@ -101,10 +101,6 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
             comment=(comment or "").strip(),
             created_at=now,
         )
-        Invitation.objects.filter(pk=invitation.pk).update(
-            answered_at=now, opened_at=Coalesce("opened_at", now)
-        )
-        invitation.answered_at = now
     else:
         response.score, response.category, response.updated_at = score, category, now
         fields = ["score", "category", "updated_at"]
@@ -116,6 +112,28 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
         _answers_save(response, survey, answers)
     _close_the_loop(response, invitation, now)
     return response
+
+
+def _response_to_amend(invitation, now):
+    """
+    The response an answer amends, with the invitation's row locked; None for an unanswered (but
+    reminded) invitation, which is then marked answered. Raises ``AnswerRefused`` once expired.
+    """
+    expires_at, answered_at, reminded_at = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation.pk)
+        .values_list("expires_at", "answered_at", "reminded_at")
+        .get()
+    )
+    if expires_at <= now:
+        raise AnswerRefused("expired")
+    invitation.answered_at, invitation.reminded_at = answered_at, reminded_at
+    # An unanswered invitation has no response: its answer and answered_at are written together.
+    if answered_at is not None:
+        return Response.objects.get(invitation=invitation)
+    Invitation.objects.filter(pk=invitation.pk).update(answered_at=now, opened_at=Coalesce("opened_at", now))
+    invitation.answered_at = now
+    return None
 
 
 def _answers_save(response, survey, answers):
@@ -134,22 +152,32 @@ def _answers_save(response, survey, answers):
 
 
 def _close_the_loop(response, invitation, now):
-    customer = invitation.customer
-    Customer.objects.filter(pk=customer.pk).filter(
+    # The answer becomes the customer's latest score if it is the latest; either way the health
+    # score is marked stale for the minute's sweep (``retention.health.recompute.health_sweep``).
+    latest = Customer.objects.filter(pk=invitation.customer_id).filter(
         Q(last_survey_at__isnull=True) | Q(last_survey_at__lte=response.created_at)
     ).update(
-        last_survey_score=response.score, last_survey_kind=response.kind, last_survey_at=response.created_at
+        last_survey_score=response.score, last_survey_kind=response.kind, last_survey_at=response.created_at,
+        health_stale=True,
     )
+    if not latest:
+        Customer.objects.filter(pk=invitation.customer_id).update(health_stale=True)
     if response.category == Response.Category.DETRACTOR:
-        recovery_open(response=response, customer=customer)
+        recovery_open(response=response, customer=_task_customer(invitation))
     elif response.category == Response.Category.PROMOTER and response.kind == Survey.Kind.NPS:
-        referral_ask_open(response=response, customer=customer)
+        referral_ask_open(response=response, customer=_task_customer(invitation))
     suggestion_from_answer(response=response, now=now)
     if invitation.reminded_at is not None:
         OutboxMessage.objects.filter(
             occasion_key=f"survey_reminder:{invitation.pk}", status=OutboxMessage.Status.PENDING
         ).update(status=OutboxMessage.Status.SUPPRESSED, last_error="answered before the reminder went out")
-    customer_activity_recorded(customer_id=customer.pk, what="survey_answer")
+
+
+def _task_customer(invitation):
+    """The customer as a follow-up needs it (owner, time zone): the one-click answer never read it."""
+    if Invitation.customer.is_cached(invitation):
+        return invitation.customer
+    return Customer.objects.only("owner_id", "timezone").get(pk=invitation.customer_id)
 
 
 def next_business_day(day):

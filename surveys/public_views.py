@@ -36,9 +36,11 @@ def public_rate_limit():
 @rate_limited("public", limit=public_rate_limit)
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
-    invitation = (
-        Invitation.objects.select_related("survey", "customer__owner").filter(token=token).order_by().first()
-    )
+    # The one-click POST, the busiest request, shows no page: it reads the survey alone. The pages
+    # name the customer and the account manager.
+    one_click = request.method == "POST" and request.POST.get("step") in ("score", "opened")
+    related = ("survey",) if one_click else ("survey", "customer__owner")
+    invitation = Invitation.objects.select_related(*related).filter(token=token).order_by().first()
     if invitation is None:
         return render(request, "surveys/public/unknown.html", status=404)
     # The response is read lazily: the one-click post (the busiest request) never needs it.

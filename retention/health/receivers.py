@@ -1,13 +1,12 @@
 """
 The health score listens to ``customers.events.customer_activity``: when something that matters
-happens to a customer (a touchpoint, a survey answer, a complaint, a promise, a purchase, an
-unsubscribe, an edit), its score is recomputed at once. The signal comes once the change has
-committed; the recompute is a handful of small queries, so it runs inline where a person of the
-team made the change and looks at the page next. A customer's survey answer is the exception:
-answers arrive by the thousand after a campaign, on the busiest public endpoint, and nobody waits
-on a page for that score, so a worker recomputes it a moment later. If the inline recompute fails,
-the change stands: the failure is logged and the recompute handed to a worker (and the nightly
-scan redoes everyone anyway).
+happens to a customer (a touchpoint, a complaint, a promise, a purchase, an unsubscribe, an edit),
+its score is recomputed at once. The signal comes once the change has committed; the recompute is
+a handful of small queries, so it runs inline where a person of the team made the change and looks
+at the page next. A customer's survey answer is the exception: it marks the score stale in its own
+UPDATE, and the minute's sweep recomputes it (``recompute.health_sweep``). If the inline recompute
+fails, the change stands: the failure is logged and the recompute handed to a worker (and the
+nightly scan redoes everyone anyway).
 """
 
 import logging
@@ -21,16 +20,9 @@ def connect():
     customer_activity.connect(on_customer_activity, dispatch_uid="retention.health.recompute")
 
 
-# What customers do themselves, from their inbox: recomputed by a worker, not in their request.
-QUEUED = {"survey_answer"}
-
-
 def on_customer_activity(sender, *, customer_id, what, **kwargs):
     from .recompute import health_recompute
 
-    if what in QUEUED:
-        _queue(customer_id)
-        return
     try:
         health_recompute(customer_id=customer_id)
     except Exception:

@@ -9,6 +9,10 @@ Storing the health score: for one customer when something happens to it, for eve
   and one INSERT of the snapshots that changed. Customers out of the program lose their score in
   one UPDATE; expired overrides are ended first. A row recomputed by an event while its batch was
   being read is not overwritten with the older reading.
+- ``health_sweep()``: each minute, the customers whose score is marked stale
+  (``Customer.health_stale``, set by a survey answer in its own UPDATE: answers come by the
+  thousand after a campaign, on the busiest public endpoint), recomputed as the scan does, in
+  batches.
 
 Both store through ``_store``; the tests prove the scan leaves every customer as the one-customer
 recompute does.
@@ -83,16 +87,47 @@ def health_scan(*, now=None, batch_size=BATCH_SIZE, dry_run=False, customers=Non
         return report
     for start in range(bounds["low"], bounds["high"] + 1, batch_size):
         ids = list(in_program.filter(pk__gte=start, pk__lt=start + batch_size).values_list("pk", flat=True))
-        if not ids:
-            continue
-        read_at = timezone.now()
-        results = [(facts, assess(facts, weights)) for facts in facts_for(ids, now=now).values()]
-        for _, assessment in results:
-            report.scored += 1
-            report.bands[assessment.band] += 1
-        if not dry_run:
-            with transaction.atomic():
-                report.snapshots += _store(results, weights=weights, now=now, unless_after=read_at)
+        if ids:
+            _scan_batch(ids, weights=weights, now=now, report=report, dry_run=dry_run)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _scan_batch(ids, *, weights, now, report, dry_run=False):
+    if not dry_run:
+        # Cleared before the facts are read: a survey answer after this marks its customer again.
+        Customer.objects.filter(pk__in=ids, health_stale=True).update(health_stale=False)
+    read_at = timezone.now()
+    results = [(facts, assess(facts, weights)) for facts in facts_for(ids, now=now).values()]
+    for _, assessment in results:
+        report.scored += 1
+        report.bands[assessment.band] += 1
+    if not dry_run:
+        with transaction.atomic():
+            report.snapshots += _store(results, weights=weights, now=now, unless_after=read_at)
+
+
+def health_sweep(*, now=None, batch_size=BATCH_SIZE):
+    """
+    Recompute the customers whose score is marked stale, a batch at a time, until a batch comes
+    back short. A batch's marks are taken and cleared under a lock that a second sweep skips, then
+    scored; a worker lost in between leaves those scores to the nightly scan.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    weights = current_weights()
+    report = ScanReport()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Customer.objects.filter(health_stale=True).order_by()
+                .select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size]
+            )
+            Customer.objects.filter(pk__in=ids).update(health_stale=False)
+        if ids:
+            _scan_batch(ids, weights=weights, now=now, report=report)
+        if len(ids) < batch_size:
+            break
     report.seconds = time.monotonic() - started
     return report
 

@@ -19,7 +19,7 @@ from customers.services import (
     purchase_add,
 )
 from retention.health.overrides import override_set
-from retention.health.recompute import health_recompute, health_scan
+from retention.health.recompute import health_recompute, health_scan, health_sweep
 from retention.models import HealthOverride, HealthSnapshot
 from surveys.models import Invitation, Response
 from surveys.services import invitation_create, response_record
@@ -216,6 +216,54 @@ def test_a_purchase_and_a_complaint_recompute_it_too(alice, north, django_captur
         purchase_add(customer=customer, user=alice, date=TODAY, amount=Decimal("10"))
     customer.refresh_from_db()
     assert customer.health_factors["factors"]["purchases"]["score"] == 100
+
+
+def test_a_survey_answer_marks_the_score_stale_and_the_sweep_recomputes_it(alice, north,
+                                                                          django_capture_on_commit_callbacks):
+    customer = new(alice, north, "Answered From The Inbox")
+    contact = contact_of(customer)
+    touchpoint_log(customer=customer, user=alice, kind="call", summary="Hello", happened_at=ago(2))
+    health_recompute(customer_id=customer.pk)
+    assert Customer.objects.get(pk=customer.pk).health_factors["factors"]["survey"]["score"] is None
+    nps = SurveyFactory(name="NPS", kind="nps")
+
+    # The answer's request recomputes nothing (and queues nothing): it marks the score stale.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response_record(invitation=invitation_create(survey=nps, customer=customer, contact=contact), score=1)
+    assert callbacks == []
+    customer.refresh_from_db()
+    assert customer.health_stale
+    assert customer.health_factors["factors"]["survey"]["score"] is None  # not yet
+
+    report = health_sweep()
+
+    customer.refresh_from_db()
+    assert report.scored == 1 and not customer.health_stale
+    assert customer.health_factors["factors"]["survey"]["score"] == 10  # NPS 1 of 10
+    stored = (customer.health_score, customer.health_band, customer.health_factors)
+    health_recompute(customer_id=customer.pk)  # the sweep stores what the one-customer recompute does
+    customer.refresh_from_db()
+    assert (customer.health_score, customer.health_band, customer.health_factors) == stored
+    assert health_sweep().scored == 0  # nothing left for the next minute
+
+
+def test_the_sweep_takes_every_stale_customer_in_batches_and_the_scan_clears_the_marks(alice, north):
+    customers = [new(alice, north, f"Stale {n}") for n in range(5)]
+    Customer.objects.filter(pk__in=[c.pk for c in customers[:3]]).update(health_stale=True)
+
+    assert health_sweep(batch_size=2).scored == 3
+    assert not Customer.objects.filter(health_stale=True).exists()
+
+    Customer.objects.filter(pk=customers[4].pk).update(health_stale=True)
+    health_scan()
+    assert not Customer.objects.filter(health_stale=True).exists()  # the nightly scan did it
+
+
+def test_the_sweep_is_scheduled_every_minute():
+    from retention.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["retention.tasks.health_sweep_task"] == 60.0
 
 
 def test_one_customer_costs_a_few_queries_however_much_history(alice, north, django_assert_max_num_queries):
