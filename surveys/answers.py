@@ -35,6 +35,7 @@ from touchpoints.models import FollowUp, OutboxMessage
 from .models import Answer, Invitation, Question, Response, Suggestion, Survey
 
 REFERRAL_ASK_DAYS = 7
+ANSWER_MAX_LENGTH = 2000  # a further question's answer (the form says so before this does)
 
 
 class AnswerRefused(Exception):
@@ -142,7 +143,10 @@ def _answers_save(response, survey, answers):
         question = questions.get(question_id)
         if question is None:
             continue
-        value = str(value).strip()[:2000]
+        value = str(value).strip()
+        if len(value) > ANSWER_MAX_LENGTH:
+            message = f"Please keep it under {ANSWER_MAX_LENGTH:,} characters."
+            raise ValidationError({f"q{question.pk}": message})
         if not value:
             Answer.objects.filter(response=response, question=question).delete()
             continue

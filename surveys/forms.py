@@ -9,6 +9,7 @@ from customers.selectors import assignable_users
 from retention.typed import TypedDates
 from touchpoints.models import Touchpoint
 
+from .answers import ANSWER_MAX_LENGTH
 from .models import Campaign, Question, Suggestion, Survey
 from .services import MAX_QUESTIONS
 
@@ -39,7 +40,7 @@ class AnswerForm(forms.Form):
             name = f"q{question.pk}"
             if question.kind == Question.Kind.TEXT:
                 field = forms.CharField(
-                    required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+                    required=False, max_length=ANSWER_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
                 )
             else:
                 options = (

@@ -22,6 +22,8 @@ from .email import suggestion_done_email, survey_programs
 from .models import Response, Suggestion
 
 # The moves a manager may make; done and declined may be reopened as planned, a merged one not.
+THEME_MAX_LENGTH = Suggestion._meta.get_field("theme").max_length
+
 NEXT = {
     Suggestion.Status.NEW: {Suggestion.Status.PLANNED, Suggestion.Status.DONE, Suggestion.Status.DECLINED},
     Suggestion.Status.PLANNED: {Suggestion.Status.NEW, Suggestion.Status.DONE, Suggestion.Status.DECLINED},
@@ -45,7 +47,10 @@ def suggestion_update(*, suggestion, user, status=None, theme=None, note=None):
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     fields = []
     if theme is not None:
-        suggestion.theme = " ".join(theme.split())[:80]
+        theme = " ".join(theme.split())
+        if len(theme) > THEME_MAX_LENGTH:
+            raise ValidationError({"theme": f"A theme is at most {THEME_MAX_LENGTH} characters."})
+        suggestion.theme = theme
         fields.append("theme")
     if note is not None:
         suggestion.note = note.strip()

@@ -29,7 +29,7 @@ def owner_task_create(*, customer, user, title, due_on, notes=""):
         raise ValidationError({"due_on": "Choose a due date from today on."})
     by = actor(user)
     follow_up = FollowUp(
-        customer=customer, assignee_id=customer.owner_id, kind=FollowUp.Kind.TASK, title=title[:200],
+        customer=customer, assignee_id=customer.owner_id, kind=FollowUp.Kind.TASK, title=title,
         due_on=due_on, created_at=timezone.now(),
         notes=(notes or f"Asked by {by.get_full_name() or by.get_username()} from the at-risk dashboard.")
         if by else notes,

@@ -272,6 +272,19 @@ def test_a_task_in_the_past_or_without_a_title_is_refused(client, maria, alice, 
     assert not FollowUp.objects.exists()
 
 
+def test_an_overlong_task_title_is_refused_never_cut(maria, alice, north):
+    from django.core.exceptions import ValidationError
+
+    from retention.dashboard.actions import owner_task_create
+
+    customer = at_risk(north, alice, "Needs A Call", 1_000, 10)
+    with pytest.raises(ValidationError) as refused:
+        owner_task_create(customer=customer, user=maria, title="Call " * 41,
+                          due_on=datetime.date(2026, 3, 12))
+    assert "at most 200 characters" in str(refused.value.message_dict["title"])
+    assert not FollowUp.objects.exists()
+
+
 def test_a_manager_reassigns_a_customer_in_place(client, maria, alice, bob, north):
     customer = at_risk(north, alice, "Moving On", 1_000, 10)
     client.force_login(maria)

@@ -149,3 +149,21 @@ def test_survey_answers_show_on_the_customer_timeline(client, invitation, alice)
     client.force_login(alice)
     page = client.get(invitation.customer.get_absolute_url(), {"kind": "surveys"}).content.decode()
     assert "Survey answer" in page and "Quick and friendly" in page
+
+
+def test_overlong_text_is_refused_with_a_reason_never_cut(invitation, maria):
+    """Callers other than the forms (the API, imports) get an error, and nothing is stored."""
+    from django.core.exceptions import ValidationError
+
+    from surveys.models import Answer, Question
+
+    question = Question.objects.create(survey=invitation.survey, kind=Question.Kind.TEXT, text="What else?")
+    with pytest.raises(ValidationError, match="under 2,000 characters"):
+        response_record(invitation=invitation, score=8, comment="", answers={question.pk: "x" * 2001})
+    assert not Answer.objects.exists() and not Customer.objects.filter(last_survey_score=8).exists()
+
+    response_record(invitation=invitation, score=7, comment="Invoices in English please")
+    suggestion = Suggestion.objects.get()
+    with pytest.raises(ValidationError, match="at most 80 characters"):
+        suggestion_update(suggestion=suggestion, user=maria, theme="Billing " * 11)
+    assert Suggestion.objects.get().theme == ""
