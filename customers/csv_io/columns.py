@@ -90,9 +90,12 @@ def combine(target, values):
     if joiner is None:
         return present[0]
     return joiner.join(value.strip() for value in present)
+
+
+# Cells a spreadsheet would run as a formula are written as export writes them (see neutralise).
 EXAMPLE_ROWS = [
     ["ACME-1", "Acme Ltd", "active", "2021-04-01", "", "", "Europe/Berlin", "30", "enterprise; renewal",
-     "", "Dana Doe", "dana@acme.example", "'+49 30 1234567", "--03-14", "https://acme.example"],
+     "", "Dana Doe", "dana@acme.example", "'+49 30 1234567", "'--03-14", "https://acme.example"],
     ["ACME-2", "Acme Logistics", "prospect", "", "", "", "Europe/London", "14", "", "ACME-1",
      "Sam Lee", "sam@acme-logistics.example", "", "1984-11-02", ""],
 ]

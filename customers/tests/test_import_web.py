@@ -33,8 +33,12 @@ def test_the_example_file_imports_as_it_is(client, alice, north):
     client.post(f"/customers/import/{customer_import.pk}/confirm/")
     second = Customer.objects.get(external_id="ACME-2")
     assert (second.owner, second.team, second.referred_by.external_id) == (alice, north, "ACME-1")
-    assert Contact.objects.get(customer__external_id="ACME-1").phone == "+49 30 1234567"
+    contact = Contact.objects.get(customer__external_id="ACME-1")
+    assert (contact.phone, contact.birthday_display) == ("+49 30 1234567", "--03-14")
     assert Customer.objects.get(external_id="ACME-1").website_domain == "acme.example"
+    # Nothing in it that a spreadsheet would run as a formula (neutralised as export does).
+    cells = [cell for line in example.decode().splitlines()[1:] for cell in line.split(",")]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
 
 
 def test_upload_map_preview_confirm(client, alice, bob, north, imports_dir,
