@@ -63,10 +63,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "retention",
     "customers",
     "touchpoints",
     "surveys",
+    "retention.api",
+    "retention.webhooks",
+    "retention.feeds",
 ]
 
 MIDDLEWARE = [
