@@ -8,6 +8,7 @@ from customers import views as customer_views
 from touchpoints.urls import root_urlpatterns as touchpoint_pages
 
 from . import views
+from .api import token_views
 from .dashboard import views as dashboard
 from .health import views as health
 from .ratelimit import rate_limited
@@ -39,6 +40,8 @@ urlpatterns = [
     path("today/<str:username>/", views.today, name="today_of"),
     path("records/", views.records, name="records"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/profile/tokens/new/", token_views.token_create, name="api_token_create"),
+    path("accounts/profile/tokens/<int:pk>/revoke/", token_views.token_revoke, name="api_token_revoke"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
     path("dashboard/customers/<int:pk>/task/", dashboard.owner_task, name="dashboard_task"),

@@ -40,6 +40,7 @@ from touchpoints.selectors import (
     timeline_page,
 )
 
+from .api.forms import ApiTokenForm
 from .celery import app as celery_app
 from .forms import DigestPreferenceForm
 from .health.snapshots import health_panel
@@ -143,7 +144,10 @@ def records(request):
 
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """The signed-in user's own settings: the managers' weekly digest and its time zone."""
+    """
+    The signed-in user's own settings: the managers' weekly digest and its time zone, their API
+    tokens (``retention/api/token_views.py``) and their calendar feed.
+    """
     preference = DigestPreference.objects.filter(user=request.user).first() or DigestPreference(
         user=request.user)
     form = DigestPreferenceForm(request.POST or None, instance=preference)
@@ -157,6 +161,7 @@ def profile(request):
         messages.error(request, "Nothing was saved: please correct the errors below.")
     return render(request, "registration/profile.html", {
         "form": form, "gets_digest": is_manager(request.user),
+        "api_tokens": request.user.api_tokens.all(), "api_token_form": ApiTokenForm(),
     })
 
 
