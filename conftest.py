@@ -97,7 +97,21 @@ def roomy_limits(settings):
     """
     settings.LOGIN_RATE_LIMIT_PER_MINUTE = 100_000
     settings.EXPORT_RATE_LIMIT_PER_MINUTE = 100_000
+    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
     settings.SESSION_IDLE_MINUTES = 10 * 365 * 24 * 60
+
+
+@pytest.fixture
+def fresh_rate_counters():
+    """The rate-limit counters of earlier tests in this minute are gone (only those: the cache may
+    share its Redis database with the broker)."""
+    from django.core.cache import cache
+
+    from retention.ratelimit import KEY_PREFIX
+
+    redis = cache._cache.get_client(None, write=True)
+    for key in redis.scan_iter(match=f"*{KEY_PREFIX}:*"):
+        redis.delete(key)
 
 
 @pytest.fixture

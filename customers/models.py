@@ -414,6 +414,8 @@ class Purchase(models.Model):
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     description = models.CharField(max_length=200, blank=True)
+    # The order number in the shop or billing system it came from: sent again, it updates the purchase.
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .audit import AuditEvent, audit_record
 from .changes import customer_build, customer_changes_apply
-from .events import customer_activity_recorded
+from .events import EventType, customer_activity_recorded, customer_event_announce
 from .history import actor, history_created, history_entries
 from .models import Contact, Customer, CustomerChange, Purchase, Tag, Team
 
@@ -83,6 +83,10 @@ def customer_update(*, customer, user, data, version):
     CustomerChange.objects.bulk_create(history_entries(
         customer_id=current.pk, version=current.version, user=user, at=now, changes=changed,
     ))
+    if "status" in changed and current.status == Customer.Status.CHURNED:
+        customer_event_announce(event_type=EventType.CUSTOMER_CHURNED, customer_id=current.pk,
+                                data={"churn": {"reason": current.churn_reason,
+                                                "previous_status": changed["status"][0]}})
     customer_activity_recorded(customer_id=current.pk, what="customer")
     return current, changed
 
@@ -220,15 +224,91 @@ def recent_cutoff(today):
 
 
 @transaction.atomic
-def purchase_add(*, customer, user, date, amount, description=""):
+def purchase_add(*, customer, user, date, amount, description="", external_id=None):
     purchase = Purchase(customer=customer, date=date, amount=amount, description=description,
-                        created_by=actor(user))
+                        external_id=external_id, created_by=actor(user))
     purchase.full_clean()
     purchase.save()
     customer_value_recompute(customer=customer)
     _record_purchase(customer, user, new=purchase)
     customer_activity_recorded(customer_id=customer.pk, what="purchase")
     return purchase
+
+
+PURCHASE_FIELDS = ("date", "amount", "description")
+
+
+@transaction.atomic
+def purchase_update(*, purchase, user, **fields):
+    """
+    Change a purchase's ``date``, ``amount`` or ``description``; returns whether anything changed.
+    A purchase sent again unchanged (an order synced twice) writes nothing.
+    """
+    before = Purchase.objects.select_for_update().get(pk=purchase.pk)  # as stored, whatever a form did
+    changed = [name for name, value in fields.items() if getattr(before, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(purchase, name, fields[name])
+    purchase.full_clean()
+    purchase.save(update_fields=changed)
+    customer_value_recompute(customer=purchase.customer)
+    _record_purchase(purchase.customer, user, old=before, new=purchase)
+    customer_activity_recorded(customer_id=purchase.customer_id, what="purchase")
+    return True
+
+
+@transaction.atomic
+def purchases_save(*, user, items):
+    """
+    Many purchases at once, from a shop or billing system: ``items`` is a list of ``(customer,
+    fields)``, already validated, ``fields`` holding ``date``, ``amount``, ``description`` and an
+    optional ``external_id`` (the order number). A purchase whose ``external_id`` is on file is
+    updated (when something differs), never added twice; the others are added.
+
+    Set-based, whatever the count: the purchases are written in one INSERT and one UPDATE, the
+    customers' values recomputed in one statement, the history written in one INSERT, and the
+    customers' health scores marked for the minute's sweep (``Customer.health_stale``) rather than
+    recomputed one by one. Returns ``(purchases, added, updated)``: the purchase of each item in
+    order, and how many were added and updated.
+    """
+    external_ids = [fields["external_id"] for _, fields in items if fields.get("external_id")]
+    on_file = Purchase.objects.select_for_update().in_bulk(external_ids, field_name="external_id")
+    purchases, added, updated, history = [], [], [], []
+    for customer, fields in items:
+        purchase = on_file.get(fields.get("external_id"))
+        purchases.append(purchase)
+        if purchase is None:
+            purchase = purchases[-1] = Purchase(customer=customer, created_by=actor(user), **fields)
+            added.append(purchase)
+            history.append((customer, None, purchase))
+            continue
+        if purchase.customer_id != customer.pk:
+            raise ValidationError(
+                f"The order {purchase.external_id} is a purchase of another customer.")
+        before = Purchase(**{name: getattr(purchase, name) for name in PURCHASE_FIELDS})
+        changed = [name for name in PURCHASE_FIELDS if name in fields
+                   and getattr(purchase, name) != fields[name]]
+        if changed:
+            for name in changed:
+                setattr(purchase, name, fields[name])
+            updated.append(purchase)
+            history.append((customer, before, purchase))
+    Purchase.objects.bulk_create(added)
+    Purchase.objects.bulk_update(updated, PURCHASE_FIELDS)
+    touched = {customer.pk: customer for customer, _, _ in history}
+    if touched:
+        customers = Customer.objects.filter(pk__in=touched)
+        # One statement for them all, however far apart their ids are.
+        customer_values_recompute_all(customers=customers, batch_size=max(touched) - min(touched) + 1)
+        customers.update(health_stale=True)
+        CustomerChange.objects.bulk_create(
+            CustomerChange(customer_id=customer.pk, user=actor(user), field="purchase",
+                           old_value=_purchase_label(old), new_value=_purchase_label(new),
+                           version=customer.version)
+            for customer, old, new in history
+        )
+    return purchases, len(added), len(updated)
 
 
 @transaction.atomic

@@ -390,5 +390,51 @@ PUBLIC_RATE_LIMIT_PER_MINUTE = env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=1
 SITE_NAME = env.str("SITE_NAME", default="")
 BRAND_COLOR = env.str("BRAND_COLOR", default="#0b5ed7")
 
+# Webhooks (docs/WEBHOOKS.md): endpoints over plain http, or on private, loopback or link-local
+# addresses, are refused unless allowed here (for development and tests; never in production).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+
+# The REST API (retention/api/): per-user tokens, JSON only (no browsable pages: the docs at
+# /api/docs/ are the browsable view), cursor pagination, and a rate limit per token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "retention.api.authentication.TokenAuthentication",
+        # A signed-in browser (the docs' "Try it out"): CSRF-checked by DRF.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["retention.api.throttling.PerTokenThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "retention.api.errors.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+# Requests a minute per API token (or signed-in user), across all workers.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Retention API",
+    "DESCRIPTION": (
+        "The customer book, touchpoints, promises, complaints, survey answers and health scores, "
+        "as the signed-in user sees them in the browser. Authenticate with a token from your "
+        "profile page: `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "PromiseStatusEnum": "touchpoints.models.Promise.Status",
+        "ComplaintStatusEnum": "touchpoints.models.Complaint.Status",
+        "PromiseClosingEnum": [("kept", "Kept"), ("exceeded", "Exceeded"), ("broken", "Broken")],
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+}

@@ -1,4 +1,28 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+from .docs import ApiDocsView
 
 app_name = "api"
-urlpatterns = []
+
+# Path converters rather than regular expressions (ids are <int:pk>), and no ".json" suffixes:
+# JSON is the only format.
+router = DefaultRouter(trailing_slash=True, use_regex_path=False)
+router.include_format_suffixes = False
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("purchases", views.PurchaseViewSet, basename="purchase")
+router.register("touchpoints", views.TouchpointViewSet, basename="touchpoint")
+router.register("promises", views.PromiseViewSet, basename="promise")
+router.register("complaints", views.ComplaintViewSet, basename="complaint")
+router.register("survey-responses", views.SurveyResponseViewSet, basename="survey-response")
+router.register("health", views.HealthViewSet, basename="health")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    # The schema and its docs are public, like any API's documentation; the data behind it is not.
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 # Pages anyone may open: the customer-facing ones, login and the health check.
 PUBLIC = {"login", "healthz", "favicon", "unsubscribe", "surveys:answer", "password_reset",
           "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+# The API's schema and docs are public like any API's documentation; the data behind it is not.
+PUBLIC |= {"api:schema", "api:docs"}
 # RFC 8058 one-click unsubscribe is POSTed by mail clients without cookies: its token is the secret.
 CSRF_EXEMPT = {"unsubscribe"}
 
@@ -35,6 +37,10 @@ def test_anonymous_users_are_sent_to_login_everywhere_but_public_pages(client):
             continue
         for method in ("get", "post"):
             response = getattr(client, method)(route.example_url(1))
+            if route.path.startswith("api/v1/"):  # a program, not a person: 401, no login page
+                assert response.status_code == 401, (method, route.path)
+                assert response["WWW-Authenticate"] == 'Bearer realm="api"', (method, route.path)
+                continue
             assert response.status_code == 302, (method, route.path)
             assert response["Location"].startswith("/accounts/login/"), (method, route.path)
 

@@ -12,18 +12,9 @@ from bench.smtp_sink import free_port
 from customers.tests.factories import CustomerFactory
 from retention.ratelimit import KEY_PREFIX
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_counters")]
 
 PASSWORD = "a-long-password-1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    """The rate-limit counters of earlier tests in this minute are gone (only those: the cache may
-    share its Redis database with the broker)."""
-    redis = cache._cache.get_client(None, write=True)
-    for key in redis.scan_iter(match=f"*{KEY_PREFIX}:*"):
-        redis.delete(key)
 
 
 @pytest.fixture
