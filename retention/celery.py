@@ -63,6 +63,16 @@ app.conf.beat_schedule = {
         "task": "retention.tasks.manager_digests_task",
         "schedule": crontab(minute=20),
     },
+    # Every minute: webhook deliveries lost with a worker or a broker outage back on their way.
+    "webhooks-sweep": {
+        "task": "retention.webhooks.tasks.sweep_webhooks",
+        "schedule": 60.0,
+    },
+    # Complaints that passed their resolution target, announced to webhooks within five minutes.
+    "webhooks-complaint-breaches": {
+        "task": "retention.webhooks.tasks.scan_complaint_breaches",
+        "schedule": crontab(minute="*/5"),
+    },
     "customer-imports-clean": {
         "task": "customers.tasks.clean_customer_imports",
         "schedule": crontab(hour=2, minute=45),

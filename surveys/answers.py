@@ -29,12 +29,16 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customers.events import EventType, customer_event_announce
 from customers.models import Customer
 from touchpoints.models import FollowUp, OutboxMessage
 
 from .models import Answer, Invitation, Question, Response, Suggestion, Survey
 
 REFERRAL_ASK_DAYS = 7
+# Answers the outside world hears of (``customers.events``), by the category of ``Response.categorize``.
+ANNOUNCED = {Response.Category.DETRACTOR: EventType.SURVEY_DETRACTOR,
+             Response.Category.PROMOTER: EventType.SURVEY_PROMOTER}
 ANSWER_MAX_LENGTH = 2000  # a further question's answer (the form says so before this does)
 
 
@@ -90,6 +94,8 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
         response = None
     else:
         response = _response_to_amend(invitation, now)
+    # Announced when the answer becomes a detractor's or promoter's, not again as it is amended.
+    announce = response is None or response.category != category
     if response is None:
         response = Response.objects.create(
             invitation=invitation,
@@ -112,6 +118,9 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
     if answers is not None:
         _answers_save(response, survey, answers)
     _close_the_loop(response, invitation, now)
+    if announce and category in ANNOUNCED:
+        customer_event_announce(event_type=ANNOUNCED[category], customer_id=response.customer_id,
+                                data=response.event_data())
     return response
 
 

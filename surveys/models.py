@@ -366,6 +366,11 @@ class Response(models.Model):
             return Response.Category.PROMOTER
         return Response.Category.PASSIVE if score == 3 else Response.Category.DETRACTOR
 
+    def event_data(self):
+        """What an announced event (``customers.events``) says of the answer."""
+        return {"survey": {"response_id": self.pk, "kind": self.kind, "score": self.score,
+                           "category": self.category}}
+
     @property
     def category_label(self):
         if self.kind == Survey.Kind.CSAT:

@@ -213,6 +213,11 @@ class Promise(models.Model):
     def __str__(self):
         return self.description
 
+    def event_data(self):
+        """What an announced event (``customers.events``) says of the promise."""
+        return {"promise": {"id": self.pk, "description": self.description, "due": self.due_on,
+                            "status": self.status}}
+
 
 class ComplaintTarget(models.Model):
     """How fast a complaint of one severity must be answered and resolved (admin-configurable)."""
@@ -280,6 +285,12 @@ class Complaint(models.Model):
 
     def __str__(self):
         return self.summary
+
+    def event_data(self):
+        """What an announced event (``customers.events``) says of the complaint."""
+        return {"complaint": {"id": self.pk, "severity": self.severity, "summary": self.summary,
+                              "status": self.status, "opened_at": self.opened_at,
+                              "due": self.resolution_due_at}}
 
 
 # The tables of messaging live beside, imported here so Django finds them.

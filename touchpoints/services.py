@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.checkin import next_checkin_due_recompute
-from customers.events import customer_activity_recorded
+from customers.events import EventType, customer_activity_recorded, customer_event_announce
 from customers.history import actor as _actor
 from customers.models import Customer
 from customers.services import customer_record_contact, customer_reset_contact
@@ -153,6 +153,7 @@ PROMISE_CLOSING = {
 }
 
 
+@transaction.atomic
 def promise_close(*, promise, user, status, kept_on=None):
     """
     Close an open promise as kept, exceeded or broken; nothing else may be changed.
@@ -187,6 +188,9 @@ def promise_close(*, promise, user, status, kept_on=None):
             "only an open promise can be closed."
         )
     promise.status, promise.kept_on, promise.closed_at = status, kept_on, now
+    if status == Promise.Status.BROKEN:
+        customer_event_announce(event_type=EventType.PROMISE_BROKEN, customer_id=promise.customer_id,
+                                data=promise.event_data())
     customer_activity_recorded(customer_id=promise.customer_id, what="promise")
     return promise
 
@@ -224,6 +228,7 @@ def complaint_target_hours(severity):
     return DEFAULT_TARGET_HOURS.get(severity, DEFAULT_TARGET_HOURS["medium"])
 
 
+@transaction.atomic
 def complaint_open(*, customer, user, summary, severity, description="", contact=None,
                    opened_at=None):
     """Record a complaint with its first-response and resolution deadlines from its severity."""
@@ -239,6 +244,8 @@ def complaint_open(*, customer, user, summary, severity, description="", contact
     )
     complaint.full_clean()
     complaint.save()
+    customer_event_announce(event_type=EventType.COMPLAINT_OPENED, customer_id=customer.pk,
+                            data=complaint.event_data())
     customer_activity_recorded(customer_id=customer.pk, what="complaint")
     return complaint
 

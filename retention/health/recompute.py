@@ -14,8 +14,8 @@ Storing the health score: for one customer when something happens to it, for eve
   thousand after a campaign, on the busiest public endpoint), recomputed as the scan does, in
   batches.
 
-Both store through ``_store``; the tests prove the scan leaves every customer as the one-customer
-recompute does.
+Both store through ``_store``, which also announces to the webhooks a band that becomes or stops
+being at risk; the tests prove the scan leaves every customer as the one-customer recompute does.
 """
 
 import datetime
@@ -27,9 +27,11 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from customers.events import EventType
 from customers.models import Customer, in_program_q
 
 from ..models import HealthOverride, HealthSnapshot
+from ..webhooks.events import announce_many
 from .factors import HealthBand, assess
 from .facts import facts_for
 from .weights import current_weights
@@ -172,6 +174,7 @@ def _store(results, *, weights, now, unless_after=None):
                 assessment.score, assessment.band, factors):
             rows.append((facts.customer_id, assessment.score, assessment.band, factors))
     written = _write_customers(rows, now=now, unless_after=unless_after)
+    _band_changes_announce(results, written, now=now)
     overtaken = {pk for pk, *_ in rows} - written  # recomputed by an event while this was read
     return _write_snapshots(
         [(facts, a) for facts, a in results if facts.customer_id not in overtaken], now=now
@@ -214,6 +217,30 @@ def _write_customers(rows, *, now, unless_after):
         ["health_score", "health_band", "health_factors", "health_computed_at"],
     )
     return ids
+
+
+def _band_changes_announce(results, written, *, now):
+    """
+    To the webhooks, in the storing transaction: ``customer.at_risk`` when a band becomes at risk,
+    ``customer.recovered`` when it comes back from at risk to watch or healthy (a customer leaving
+    the program, its band cleared, has not recovered).
+    """
+    changes = {EventType.CUSTOMER_AT_RISK: [], EventType.CUSTOMER_RECOVERED: []}
+    for facts, assessment in results:
+        before, after = facts.stored["band"], assessment.band
+        if facts.customer_id not in written or before == after:
+            continue
+        if after == HealthBand.AT_RISK:
+            event_type = EventType.CUSTOMER_AT_RISK
+        elif before == HealthBand.AT_RISK and after in (HealthBand.WATCH, HealthBand.HEALTHY):
+            event_type = EventType.CUSTOMER_RECOVERED
+        else:
+            continue
+        health = {"previous_band": before or None, "band": after, "score": assessment.score}
+        changes[event_type].append((facts.customer_id, {"health": health}, ""))
+    for event_type, items in changes.items():
+        if items:
+            announce_many(event_type, items, now=now)
 
 
 def _write_snapshots(results, *, now):
