@@ -16,6 +16,7 @@ from customers.csv_io.uploads import customer_import_upload
 from customers.models import Contact, KeyDate
 from customers.services import contact_save, customer_create, key_date_save, purchase_add
 from retention.api.tokens import api_token_create
+from retention.webhooks.services import endpoint_create
 from surveys.campaigns import campaign_create
 from surveys.services import invitation_create, response_record
 from surveys.tests.factories import SurveyFactory
@@ -83,6 +84,8 @@ def book(settings, tmp_path, alice, bob, maria, north):
         "mapping": import_mapping_save(name="Book export", header=["Company", "Owner"],
                                        targets=["name", "owner"], user=alice)[0],
         "api token": api_token_create(user=alice, name="Book sync")[0],
+        "webhook endpoint": endpoint_create(user=None, url="https://93.184.215.14/hook",
+                                            description="Helpdesk", events=["complaint.opened"])[0],
     }
     assert all(obj.pk for obj in objects.values())
     return {"objects": objects, "ids": sorted({obj.pk for obj in objects.values()}),
