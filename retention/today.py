@@ -34,8 +34,7 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     """The context of Today for ``subject`` as ``viewer`` may see it, ``size`` rows a list at most."""
     now = now or timezone.now()
     local_today = timezone.localdate(now)
-    visible = Customer.objects.visible_to(viewer)
-    mine = visible.in_program().filter(owner=subject)
+    mine = customers_of(viewer=viewer, subject=subject)
     week = [local_today + datetime.timedelta(days=n) for n in range(DATES_AHEAD)]
 
     checkins = (
@@ -66,8 +65,8 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
         "promises": promises_due(viewer=viewer, owner=subject, today=local_today, limit=size),
         "meetings": meetings_without_notes(viewer=viewer, author=subject, now=now, limit=size),
         "follow_ups": follow_ups,
-        "birthdays": birthdays_within(_book(Contact.objects.all(), viewer, subject), week, size),
-        "dates": dates_within(mine, _book(KeyDate.objects.all(), viewer, subject), week, size),
+        "birthdays": birthdays_within(book_rows(Contact.objects.all(), viewer, subject), week, size),
+        "dates": dates_within(mine, book_rows(KeyDate.objects.all(), viewer, subject), week, size),
         "not_thanked": not_thanked(mine, now, size),
         "recent": recent,
         "promise_rate": promise_rates(viewer=viewer, owners=[subject], today=local_today)[
@@ -76,7 +75,15 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     }
 
 
-def _book(queryset, viewer, owner):
+def customers_of(*, viewer, subject):
+    """
+    Today's "mine": ``subject``'s customers in the program, among those ``viewer`` sees. Also
+    what the calendar feed (``retention/feeds/``) holds of its user.
+    """
+    return Customer.objects.visible_to(viewer).in_program().filter(owner=subject)
+
+
+def book_rows(queryset, viewer, owner):
     """
     The rows of ``queryset`` (a model that belongs to a customer) of ``owner``'s customers in the
     program that ``viewer`` sees: a join to each row's customer, so PostgreSQL looks up the few
@@ -109,8 +116,8 @@ def birthdays_within(contacts, days, size=TODAY_LIST_SIZE):
 def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
     """
     Anniversaries of ``customers`` and ``key_dates`` on ``days``, as ``[{date, what, customer,
-    contact}]`` sorted by date. Yearly key dates recur on their month and day; one-off ones on
-    their date.
+    contact, key_date}]`` sorted by date (``key_date``: None for an anniversary). Yearly key dates
+    recur on their month and day; one-off ones on their date.
     """
     first, last = days[0], days[-1]
     rows = []
@@ -124,7 +131,7 @@ def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
         date = next_occurrence(customer.customer_since.month, customer.customer_since.day, first)
         years = date.year - customer.customer_since.year
         if years >= 1:
-            rows.append({"date": date, "customer": customer, "contact": None,
+            rows.append({"date": date, "customer": customer, "contact": None, "key_date": None,
                          "what": f"{years} year{'s' if years != 1 else ''} as a customer"})
     key_dates = (
         key_dates.filter(Q(recurrence=KeyDate.Recurrence.YEARLY, date__lte=last)
@@ -138,7 +145,7 @@ def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
         else:
             date = next_occurrence(key_date.date.month, key_date.date.day, first)
         rows.append({"date": date, "customer": key_date.customer, "contact": key_date.contact,
-                     "what": key_date.name})
+                     "key_date": key_date, "what": key_date.name})
     return sorted(rows, key=lambda row: (row["date"], row["customer"].name))
 
 

@@ -42,6 +42,7 @@ from touchpoints.selectors import (
 
 from .api.forms import ApiTokenForm
 from .celery import app as celery_app
+from .feeds.models import CalendarFeed
 from .forms import DigestPreferenceForm
 from .health.snapshots import health_panel
 from .models import DigestPreference
@@ -162,6 +163,7 @@ def profile(request):
     return render(request, "registration/profile.html", {
         "form": form, "gets_digest": is_manager(request.user),
         "api_tokens": request.user.api_tokens.all(), "api_token_form": ApiTokenForm(),
+        "calendar_feed": CalendarFeed.objects.filter(user=request.user).first(),
     })
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 # Pages anyone may open: the customer-facing ones, login and the health check.
 PUBLIC = {"login", "healthz", "favicon", "unsubscribe", "surveys:answer", "password_reset",
-          "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+          "password_reset_done", "password_reset_confirm", "password_reset_complete", "feeds:feed"}
 # The API's schema and docs are public like any API's documentation; the data behind it is not.
 PUBLIC |= {"api:schema", "api:docs"}
 # RFC 8058 one-click unsubscribe is POSTed by mail clients without cookies: its token is the secret.

@@ -29,7 +29,7 @@ from .routes import project_routes
 pytestmark = pytest.mark.django_db
 
 # What the database holds of the product; auth is included, sessions are not (logging in writes one).
-TABLES_OF = ("auth", "customers", "touchpoints", "surveys", "api", "webhooks")
+TABLES_OF = ("auth", "customers", "touchpoints", "surveys", "api", "webhooks", "feeds")
 
 
 def post_data(book):

@@ -35,6 +35,7 @@ from customers.access import ADMIN, MANAGER
 from customers.csv_io.uploads import customer_import_check, customer_import_upload
 from customers.models import Tag
 from retention.dashboard.exports import EXPORTS
+from retention.feeds.services import calendar_feed_issue
 from surveys.models import Campaign
 from surveys.tests.factories import InvitationFactory
 from touchpoints.messaging.wording import program_settings
@@ -66,7 +67,8 @@ def parameter_values(book, alice):
         "name": [objects["invitation"].survey.name, *EXPORTS],
         "key": list(Program.Key.values),
         "trigger": list(Campaign.Trigger.values),
-        "token": [objects["invitation"].token, objects["contact"].unsubscribe_token],
+        "token": [objects["invitation"].token, objects["contact"].unsubscribe_token,
+                  calendar_feed_issue(user=alice)[1]],
         # A password reset link of someone's (its token is not one: the "no longer works" page).
         "uidb64": [urlsafe_base64_encode(force_bytes(alice.pk))],
     }
