@@ -10,7 +10,8 @@ EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("3
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         max_length=ApiToken._meta.get_field("name").max_length,
-        help_text="What it is for, such as “Accounting sync”, to tell your tokens apart.",
+        help_text="What it is for, to tell your tokens apart.",
+        widget=forms.TextInput(attrs={"placeholder": "Accounting sync"}),
         error_messages={"required": "Give the token a name."},
     )
     expires_in_days = forms.TypedChoiceField(
