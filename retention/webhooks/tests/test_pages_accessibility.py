@@ -51,13 +51,15 @@ def test_the_webhooks_pages_pass_axe_in_each_state(new_context, live_server, adm
     # Registering with the keyboard: a refused address and no event, then the secret, once.
     page.goto(live_server.url + "/webhooks/new/")
     page.keyboard.type("https://127.0.0.1/hook")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     settle(page)
     assert "public addresses only" in page.content()
     faults += axe_faults_at_widths(page, "/webhooks/new/ refused")
     page.locator("#id_url").fill(PUBLIC_URL)
     page.get_by_label("complaint.opened", exact=False).check()
-    page.get_by_role("button", name="Add the endpoint").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the endpoint").click()
     settle(page)
     secret = Endpoint.objects.latest("pk").secret
     assert page.locator("#endpoint-secret").input_value() == secret
