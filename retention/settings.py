@@ -434,6 +434,7 @@ SPECTACULAR_SETTINGS = {
                              "retention.api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "CustomerStatusEnum": "customers.models.Customer.Status",
+        "HealthBandEnum": "customers.models.HealthBand",
         "PromiseStatusEnum": "touchpoints.models.Promise.Status",
         "ComplaintStatusEnum": "touchpoints.models.Complaint.Status",
         "PromiseClosingEnum": [("kept", "Kept"), ("exceeded", "Exceeded"), ("broken", "Broken")],

@@ -166,7 +166,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
     @extend_schema(request=api.CustomerWriteSerializer, responses=api.CustomerSerializer)
     def partial_update(self, request, pk):
-        """Change some of a customer's fields; send ``version`` to be told of a colleague's change."""
+        """Change some of a customer's fields; send `version` to be told of a colleague's change."""
         write = self.checked(api.CustomerWriteSerializer, partial=True)
         return self._update(self.get_object(), write)
 
