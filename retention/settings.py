@@ -430,8 +430,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "retention.api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "CustomerStatusEnum": "customers.models.Customer.Status",
+        "HealthBandEnum": "customers.models.HealthBand",
         "PromiseStatusEnum": "touchpoints.models.Promise.Status",
         "ComplaintStatusEnum": "touchpoints.models.Complaint.Status",
         "PromiseClosingEnum": [("kept", "Kept"), ("exceeded", "Exceeded"), ("broken", "Broken")],

@@ -67,5 +67,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Under /api/ what no view answers is JSON too.
+handler400 = "retention.api.errors.bad_request"
+handler404 = "retention.api.errors.page_not_found"
+handler500 = "retention.api.errors.server_error"
+
 admin.site.site_header = "Retention administration"
 admin.site.site_title = "Retention admin"

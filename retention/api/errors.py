@@ -9,6 +9,8 @@ answers above here, in one place, so every view answers the same way.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -51,3 +53,28 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_problems(exc))
     return drf_exception_handler(exc, context)
+
+
+# The site's handlers for what no view answers (an address no route knows, a NUL refused before
+# any view, a crash): under /api/, JSON like the API's own errors.
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": str(exception) or "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "A server error occurred; it has been logged."}, status=500)
+    return defaults.server_error(request)

@@ -19,6 +19,11 @@ def username_field(**kwargs):
     return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
 
 
+def choice_or_blank(choices, **kwargs):
+    """A read-only choice that may be empty (not set, or not known yet)."""
+    return serializers.ChoiceField(choices, allow_blank=True, read_only=True, **kwargs)
+
+
 class ContactSerializer(serializers.ModelSerializer):
     birthday = serializers.CharField(
         source="birthday_display", read_only=True,
@@ -46,6 +51,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     contacts = ContactSerializer(many=True, read_only=True)
     key_dates = KeyDateSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField(help_text="The customer's page.")
+    health_band = choice_or_blank(Customer.HealthBand.choices, help_text="Empty while the score is unknown.")
+    last_survey_kind = choice_or_blank([("nps", "NPS"), ("csat", "CSAT")])
 
     class Meta:
         model = Customer
@@ -145,6 +152,8 @@ class PurchaseWriteSerializer(serializers.Serializer):
 
 class TouchpointSerializer(serializers.ModelSerializer):
     author = username_field(allow_null=True)
+    outcome = choice_or_blank(Touchpoint.Outcome.choices)
+    mood = choice_or_blank(Touchpoint.Mood.choices)
 
     class Meta:
         model = Touchpoint
@@ -231,11 +240,12 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 class HealthSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="pk", read_only=True)
     score = serializers.IntegerField(source="health_score", read_only=True, allow_null=True)
-    band = serializers.CharField(source="health_band", read_only=True)
+    band = choice_or_blank(Customer.HealthBand.choices, source="health_band",
+                           help_text="Empty while the score is unknown.")
     factors = serializers.JSONField(
         source="health_factors", read_only=True,
         help_text="Each factor's score (0–100, or null when unknown) and weight, and the reasons.")
-    computed_at = serializers.DateTimeField(source="health_computed_at", read_only=True)
+    computed_at = serializers.DateTimeField(source="health_computed_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Customer

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
-from .docs import ApiDocsView
+from .docs import api_docs
 
 app_name = "api"
 
@@ -24,5 +24,5 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     # The schema and its docs are public, like any API's documentation; the data behind it is not.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", api_docs, name="docs"),
 ]

@@ -9,8 +9,10 @@ filters of the matching pages.
 
 import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -24,6 +26,7 @@ from customers.forms import ContactForm, CustomerForm, PurchaseForm
 from customers.models import Contact, Customer, Purchase, filter_visible
 from customers.selectors import customer_search
 from customers.services import contact_save, customer_create, customer_update, purchase_add, purchase_update
+from retention.typed import date_in_range
 from surveys.models import Response
 from touchpoints.forms import ComplaintForm, PromiseForm, TouchpointForm
 from touchpoints.models import Complaint, Promise, Touchpoint
@@ -82,11 +85,43 @@ def _param(name, description, kind=OpenApiTypes.STR):
 
 
 def _date_param(request, name):
+    """The query's date ``name`` (YYYY-MM-DD), None when absent, 400 when not a date the app knows."""
     value = request.query_params.get(name, "")
-    day = parse_date(value) if value else None
-    if value and day is None:
+    if not value:
+        return None
+    day = _parsed(parse_date, value)
+    if day is None:
         raise serializers.ValidationError({name: ["Enter a date as YYYY-MM-DD."]})
+    _in_range(name, day)
     return day
+
+
+def _moment_param(request, name):
+    """The query's date and time ``name`` (ISO 8601), in UTC; None when absent, 400 when not one."""
+    value = request.query_params.get(name, "")
+    if not value:
+        return None
+    moment = _parsed(parse_datetime, value)
+    if moment is None:
+        raise serializers.ValidationError({name: ["Enter a date and time in ISO 8601."]})
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    _in_range(name, moment)
+    return moment.astimezone(datetime.UTC)
+
+
+def _parsed(parse, value):
+    try:
+        return parse(value)
+    except ValueError:  # well formed but no such day: 2026-02-30
+        return None
+
+
+def _in_range(name, value):
+    try:
+        date_in_range(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({name: error.messages}) from None
 
 
 CUSTOMER_FILTERS = [
@@ -131,7 +166,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
     @extend_schema(request=api.CustomerWriteSerializer, responses=api.CustomerSerializer)
     def partial_update(self, request, pk):
-        """Change some of a customer's fields; send ``version`` to be told of a colleague's change."""
+        """Change some of a customer's fields; send `version` to be told of a colleague's change."""
         write = self.checked(api.CustomerWriteSerializer, partial=True)
         return self._update(self.get_object(), write)
 
@@ -311,11 +346,8 @@ class TouchpointViewSet(CustomerOwnedViewSet):
         touchpoints = touchpoints.select_related("author").prefetch_related("contacts")
         if kind := self.request.query_params.get("kind"):
             touchpoints = touchpoints.filter(kind=kind)
-        if since := self.request.query_params.get("since"):
-            moment = parse_datetime(since)
-            if moment is None:
-                raise serializers.ValidationError({"since": ["Enter a date and time in ISO 8601."]})
-            touchpoints = touchpoints.filter(happened_at__gte=moment)
+        if since := _moment_param(self.request, "since"):
+            touchpoints = touchpoints.filter(happened_at__gte=since)
         return touchpoints
 
     @extend_schema(request=api.TouchpointWriteSerializer, responses={201: api.TouchpointSerializer})

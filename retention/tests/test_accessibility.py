@@ -64,6 +64,7 @@ def parameter_values(book, alice):
         "pk": [objects["customer"].pk, upload.pk, *book["ids"]],
         "customer_pk": [objects["customer"].pk],
         "username": book["people"],
+        "external_id": [objects["customer"].external_id],
         "name": [objects["invitation"].survey.name, *EXPORTS],
         "key": list(Program.Key.values),
         "trigger": list(Campaign.Trigger.values),

@@ -144,3 +144,14 @@ def test_requests_over_the_tokens_limit_get_429(api_as, alice, north, settings, 
     client = api_as(alice)
     statuses = [client.get("/api/v1/customers/").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_the_docs_are_a_page_of_the_site_read_from_the_schema(client):
+    page = client.get("/api/docs/")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    text = page.content.decode()
+    for resource in ("Customers", "Purchases", "Touchpoints", "Promises", "Complaints", "Survey responses",
+                     "Health", "Contacts"):
+        assert f">{resource}</h2>" in text, resource
+    assert "/api/v1/purchases/bulk/" in text and "a list of up to 1,000 of these" in text
+    assert client.get("/api/schema/?format=json").json()["info"]["title"] == "Retention API"
