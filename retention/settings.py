@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",
     "retention",
     "customers",
     "touchpoints",
@@ -398,12 +397,12 @@ WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 
-# The REST API (retention/api/): per-user tokens, JSON only (no browsable pages: the docs at
-# /api/docs/ are the browsable view), cursor pagination, and a rate limit per token.
+# The REST API (retention/api/): per-user tokens, JSON only (no browsable pages: the docs page at
+# /api/docs/ is the browsable view), cursor pagination, and a rate limit per token.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "retention.api.authentication.TokenAuthentication",
-        # A signed-in browser (the docs' "Try it out"): CSRF-checked by DRF.
+        # A signed-in browser (a script of the site's own pages): CSRF-checked by DRF.
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -428,8 +427,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "retention.api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
@@ -439,5 +436,4 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "touchpoints.models.Complaint.Status",
         "PromiseClosingEnum": [("kept", "Kept"), ("exceeded", "Exceeded"), ("broken", "Broken")],
     },
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
 }
