@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import touchpoint_views, views
 from .docs import api_docs
 
 app_name = "api"
@@ -14,9 +14,9 @@ router.include_format_suffixes = False
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("purchases", views.PurchaseViewSet, basename="purchase")
-router.register("touchpoints", views.TouchpointViewSet, basename="touchpoint")
-router.register("promises", views.PromiseViewSet, basename="promise")
-router.register("complaints", views.ComplaintViewSet, basename="complaint")
+router.register("touchpoints", touchpoint_views.TouchpointViewSet, basename="touchpoint")
+router.register("promises", touchpoint_views.PromiseViewSet, basename="promise")
+router.register("complaints", touchpoint_views.ComplaintViewSet, basename="complaint")
 router.register("survey-responses", views.SurveyResponseViewSet, basename="survey-response")
 router.register("health", views.HealthViewSet, basename="health")
 
