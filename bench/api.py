@@ -151,8 +151,9 @@ def bulk(call, username):
         if status != 200:
             raise SystemExit(f"{label}: answered {status}: {content[:300]!r}")
         created = json.loads(content)["created"]
-        results.append({"endpoint": f"{label} ({username}), {created} created", "url": "/api/v1/purchases/bulk/",
-                        "requests": 1, "median_ms": round(elapsed, 1), "p95_ms": round(elapsed, 1),
+        results.append({"endpoint": f"{label} ({username}), {created} created",
+                        "url": "/api/v1/purchases/bulk/", "requests": 1,
+                        "median_ms": round(elapsed, 1), "p95_ms": round(elapsed, 1),
                         "queries": len(captured.captured_queries)})
     return results
 

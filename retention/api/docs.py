@@ -6,7 +6,10 @@ on a phone (the ready-made schema browsers fail the accessibility bar). Public, 
 """
 
 import functools
+import re
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -116,7 +119,26 @@ def _schema_name(answer):
     return ""
 
 
+WEBHOOKS_GUIDE = Path(settings.BASE_DIR) / "docs" / "WEBHOOKS.md"
+
+
+@functools.cache
+def webhooks_reference():
+    """
+    What a receiver of the webhooks needs, from ``docs/WEBHOOKS.md`` (their one home, whose snippet
+    the webhook tests run): the headers, and the Python that checks a signature.
+    """
+    guide = WEBHOOKS_GUIDE.read_text()
+    headers_section = guide.split("## Headers", 1)[1].split("\n## ", 1)[0]
+    headers = re.findall(r"^\| `([^`]+)` \| (.+?) \|$", headers_section, re.M)
+    snippet = re.search(r"```python\n(.*?)```", guide, re.S).group(1)
+    return {"headers": [{"name": name, "value": value.replace("`", "")} for name, value in headers],
+            "snippet": snippet}
+
+
 @login_not_required
 @require_GET
 def api_docs(request):
-    return render(request, "api/docs.html", {**api_reference(), "bulk_max": BULK_MAX})
+    return render(request, "api/docs.html", {
+        **api_reference(), "bulk_max": BULK_MAX, "webhooks": webhooks_reference(),
+    })

@@ -154,4 +154,5 @@ def test_the_docs_are_a_page_of_the_site_read_from_the_schema(client):
                      "Health", "Contacts"):
         assert f">{resource}</h2>" in text, resource
     assert "/api/v1/purchases/bulk/" in text and "a list of up to 1,000 of these" in text
+    assert "<code>X-Retention-Signature</code>" in text and "def verify(secret, headers, body" in text
     assert client.get("/api/schema/?format=json").json()["info"]["title"] == "Retention API"
