@@ -2,15 +2,16 @@
 Today, composed: what one account manager should do today, most urgent first.
 
 It reads from both apps (customers' dates and check-in clocks, touchpoints' promises, complaints,
-meetings and outbox), so it lives here, beside the views that show it. Every list is one query,
-capped at ``size`` rows (``TODAY_LIST_SIZE`` on the page), and reads only what ``viewer`` may see: a
+meetings and outbox), so it lives here, beside the views that show it. Each section shows its most
+urgent ``TODAY_FIRST`` rows and how many there are in all, in one query; "See all" pages through
+the rest (``today_section``). Every list reads only what ``viewer`` may see: a
 manager looking at an account manager's day sees that person's items among the customers of the
 teams they manage (whose day they may open: ``customers.access.member_for_user``).
 """
 
 import datetime
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.utils import timezone
 
 from customers.dates import day_order, next_occurrence, within_q
@@ -25,30 +26,116 @@ from touchpoints.selectors import (
     promises_due,
 )
 
-TODAY_LIST_SIZE = 50
+TODAY_LIST_SIZE = 50  # the calendar feed's cap on a list (retention/feeds/items.py)
+TODAY_FIRST = 10  # the most urgent few of a section that Today shows; "See all" has the rest
+SEE_ALL_PAGE = 25  # rows of a page of "See all"
 DATES_AHEAD = 7  # today and the six days after it
 THANK_YOU_WINDOW = datetime.timedelta(days=7)
 
 
-def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
-    """The context of Today for ``subject`` as ``viewer`` may see it, ``size`` rows a list at most."""
-    now = now or timezone.now()
+class Section:
+    """
+    One list of Today: its ``rows`` (the first few, or one page of "See all") and ``total``, how
+    many there are in all. Iterating it gives the rows, so a template loops over it as a list.
+    """
+
+    def __init__(self, name, rows, total, start=0):
+        self.name, self.rows, self.total, self.start = name, rows, total, start
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __bool__(self):
+        return bool(self.rows)
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    @property
+    def more(self):
+        """How many are not shown."""
+        return self.total - len(self.rows)
+
+    @property
+    def end(self):
+        return self.start + len(self.rows)
+
+
+class Rows:
+    """
+    A section's rows in order, read a slice at a time with the count of all in the same query
+    (``COUNT(*) OVER ()``), so the first ten and "10 of 37" cost one query; ``shape`` makes each
+    row what the page shows (a complaint with its urgency, say).
+    """
+
+    def __init__(self, queryset, shape=None):
+        self.queryset, self.shape = queryset, shape or (lambda row: row)
+
+    def section(self, name, start, stop):
+        rows = list(self.queryset.annotate(section_total=Window(Count("pk")))[start:stop])
+        total = rows[0].section_total if rows else (0 if start == 0 else self.queryset.count())
+        return Section(name, [self.shape(row) for row in rows], total, start)
+
+
+class Listed:
+    """A section read whole (the dates of one week: a few hundred at most), then sliced."""
+
+    def __init__(self, read):
+        self.read = read
+
+    def section(self, name, start, stop):
+        rows = self.read()
+        return Section(name, rows[start:stop], len(rows), start)
+
+
+def today_sources(*, viewer, subject, now):
+    """Each bounded section of ``subject``'s Today as ``viewer`` may see it, by name, most urgent first."""
     local_today = timezone.localdate(now)
     mine = customers_of(viewer=viewer, subject=subject)
     week = [local_today + datetime.timedelta(days=n) for n in range(DATES_AHEAD)]
+    return {
+        "complaints": Rows(complaints_open(viewer=viewer, user=subject, limit=None),
+                           lambda complaint: (complaint, complaint_urgency(complaint, now))),
+        "checkins": Rows(
+            mine.filter(next_checkin_due__lte=local_today)
+            .order_by("next_checkin_due", "-lifetime_value", "pk"),
+            lambda customer: (customer, customer.checkin_state(local_today)),
+        ),
+        "promises": Rows(promises_due(viewer=viewer, owner=subject, today=local_today, limit=None)),
+        "meetings": Rows(meetings_without_notes(viewer=viewer, author=subject, now=now, limit=None)),
+        "follow_ups": Rows(
+            FollowUp.objects.visible_to(viewer).open().filter(assignee=subject)
+            # Check-ins due and recoveries have their own lists, with their own actions.
+            .exclude(kind__in=[FollowUp.Kind.CHECKIN, FollowUp.Kind.RECOVERY])
+            .select_related("customer").order_by("due_on", "pk")
+        ),
+        "birthdays": Rows(birthdays_query(book_rows(Contact.objects.all(), viewer, subject), week),
+                          lambda contact: birthday_row(contact, week)),
+        "dates": Listed(lambda: dates_within(mine, book_rows(KeyDate.objects.all(), viewer, subject), week,
+                                             size=None)),
+        "not_thanked": Rows(not_thanked(mine, now, size=None)),
+    }
 
-    checkins = (
-        mine.filter(next_checkin_due__lte=local_today)
-        .order_by("next_checkin_due", "-lifetime_value", "pk")[:size]
-    )
-    complaints = complaints_open(viewer=viewer, user=subject, limit=size)
-    follow_ups = (
-        FollowUp.objects.visible_to(viewer).open().filter(assignee=subject)
-        # Check-ins due and recoveries have their own lists, with their own actions.
-        .exclude(kind__in=[FollowUp.Kind.CHECKIN, FollowUp.Kind.RECOVERY])
-        .select_related("customer").order_by("due_on", "pk")[:size]
-    )
-    own_recoveries, flagged_recoveries = recoveries(viewer=viewer, assignee=subject, limit=size)
+
+# The sections "See all" pages through, with their names on its page.
+TODAY_SECTIONS = {
+    "complaints": "Complaints to answer", "checkins": "Check-ins due", "promises": "Promises due",
+    "meetings": "Meeting notes to send", "follow_ups": "Follow-ups",
+    "birthdays": "Birthdays in the next 7 days", "dates": "Anniversaries and key dates in the next 7 days",
+    "not_thanked": "New customers not yet thanked",
+}
+
+
+def today_lists(*, viewer, subject, now=None, size=TODAY_FIRST):
+    """The context of Today for ``subject`` as ``viewer`` may see it: each section's first ``size``."""
+    now = now or timezone.now()
+    local_today = timezone.localdate(now)
+    sections = {name: source.section(name, 0, size)
+                for name, source in today_sources(viewer=viewer, subject=subject, now=now).items()}
+    own_recoveries, flagged_recoveries = recoveries(viewer=viewer, assignee=subject, limit=TODAY_LIST_SIZE)
     recent = (
         Touchpoint.objects.visible_to(viewer).filter(author=subject)
         .select_related("customer").order_by("-happened_at", "-pk")[:10]
@@ -56,23 +143,23 @@ def today_lists(*, viewer, subject, now=None, size=TODAY_LIST_SIZE):
     return {
         "local_today": local_today,
         "now": now,
-        "list_size": size,
         # Unhappy customers first: the owner's recovery tasks, and the team's for their manager.
         "recoveries": own_recoveries,
         "recoveries_flagged": flagged_recoveries,
-        "complaints": [(c, complaint_urgency(c, now)) for c in complaints],
-        "checkins": [(c, c.checkin_state(local_today)) for c in checkins],
-        "promises": promises_due(viewer=viewer, owner=subject, today=local_today, limit=size),
-        "meetings": meetings_without_notes(viewer=viewer, author=subject, now=now, limit=size),
-        "follow_ups": follow_ups,
-        "birthdays": birthdays_within(book_rows(Contact.objects.all(), viewer, subject), week, size),
-        "dates": dates_within(mine, book_rows(KeyDate.objects.all(), viewer, subject), week, size),
-        "not_thanked": not_thanked(mine, now, size),
+        **sections,
         "recent": recent,
         "promise_rate": promise_rates(viewer=viewer, owners=[subject], today=local_today)[
             subject.pk
         ],
     }
+
+
+def today_section(*, viewer, subject, name, page, now=None):
+    """Page ``page`` (from 1) of the section ``name`` of ``subject``'s Today: "See all"."""
+    now = now or timezone.now()
+    start = (page - 1) * SEE_ALL_PAGE
+    source = today_sources(viewer=viewer, subject=subject, now=now)[name]
+    return source.section(name, start, start + SEE_ALL_PAGE)
 
 
 def customers_of(*, viewer, subject):
@@ -100,17 +187,24 @@ def birthdays_within(contacts, days, size=TODAY_LIST_SIZE):
     [(contact, date)] of the birthdays of ``contacts`` on ``days``: 29 February counts on
     28 February in other years.
     """
-    contacts = (
+    return [birthday_row(contact, days) for contact in birthdays_query(contacts, days)[:size]]
+
+
+def birthdays_query(contacts, days):
+    """The contacts of ``contacts`` with a birthday on ``days``, by date and name."""
+    return (
         contacts.filter(within_q("birthday_month", "birthday_day", days))
         # Only what Today shows: the join then reads the book from an index, not the table
         # (the customer_book index of customers/migrations/0005_today_indexes.py).
         .select_related("customer")
         .only("name", "customer_id", "birthday_month", "birthday_day", "customer__name")
         .alias(day_order=day_order("birthday_month", "birthday_day", days))
-        .order_by("day_order", "name")[:size]
+        .order_by("day_order", "name", "pk")
     )
-    rows = [(c, next_occurrence(c.birthday_month, c.birthday_day, days[0])) for c in contacts]
-    return sorted(rows, key=lambda row: (row[1], row[0].name))
+
+
+def birthday_row(contact, days):
+    return contact, next_occurrence(contact.birthday_month, contact.birthday_day, days[0])
 
 
 def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("today/", views.today, name="today"),
+    path("today/all/<slug:section>/", views.today_all, name="today_all"),
     path("today/<str:username>/", views.today, name="today_of"),
     path("records/", views.records, name="records"),
     path("accounts/profile/", views.profile, name="profile"),

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -47,7 +48,7 @@ from .forms import DigestPreferenceForm
 from .health.snapshots import health_panel
 from .models import DigestPreference
 from .pagination import paginate
-from .today import today_lists
+from .today import SEE_ALL_PAGE, TODAY_SECTIONS, today_lists, today_section
 
 
 def home(request):
@@ -110,22 +111,51 @@ def customer_detail(request, pk):
 def today(request, username=None):
     """
     The account manager's home: what is due, most urgent first, each item actionable in place.
+    Each section shows its most urgent few and how many there are; "See all" pages through them.
 
     ``/today/<username>/`` or ``/today/?user=<id>``: a manager opens the day of an account manager
     of a team they manage; anyone else's answers 404.
     """
     subject = member_for_user(request.user, username=username, pk=request.GET.get("user"))
-    context = today_lists(viewer=request.user, subject=subject)
-    is_own = subject == request.user
-    # Where the actions in place send a browser without JavaScript back to: this day.
-    context.update(subject=subject, is_own=is_own,
-                   here=request.path if is_own else f"{request.path}?user={subject.pk}")
+    context = {**today_lists(viewer=request.user, subject=subject), **_day_of(request, subject)}
     if request.htmx and request.GET.get("fragment") == "refresh":
         # After an action in place (``book-changed``): the counts and lists it may have changed.
         return render(request, "retention/today/_refresh.html", context)
     # Read by the page only for managers (``is_manager``, from the context processor).
     context["team_members"] = managed_members(request.user)
     return render(request, "retention/today.html", context)
+
+
+@require_GET
+def today_all(request, section):
+    """
+    "See all" of one section of Today (``/today/all/<section>/``, ``?user=`` as Today, ``?page=``):
+    in place of the section's first few (htmx), or as a page of its own.
+    """
+    if section not in TODAY_SECTIONS:
+        raise Http404("No such list on Today.")
+    subject = member_for_user(request.user, pk=request.GET.get("user"))
+    page = request.GET.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows = today_section(viewer=request.user, subject=subject, name=section, page=page)
+    context = {
+        **_day_of(request, subject), "local_today": timezone.localdate(), "rows": rows, "page": page,
+        "pages": max(1, -(-rows.total // SEE_ALL_PAGE)), "title": TODAY_SECTIONS[section],
+    }
+    if request.htmx:
+        return render(request, "retention/today/_section.html", {**context, "see_all": True})
+    return render(request, "retention/today/section.html", {**context, "see_all": True})
+
+
+def _day_of(request, subject):
+    """Whose day it is, and where actions in place send a browser without JavaScript back to."""
+    is_own = subject == request.user
+    today_url = reverse("today")
+    return {
+        "subject": subject, "is_own": is_own,
+        "here": today_url if is_own else f"{today_url}?user={subject.pk}",
+        "user_query": "" if is_own else f"user={subject.pk}",
+    }
 
 
 @manager_required

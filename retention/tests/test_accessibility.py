@@ -65,6 +65,7 @@ def parameter_values(book, alice):
         "customer_pk": [objects["customer"].pk],
         "username": book["people"],
         "external_id": [objects["customer"].external_id],
+        "section": ["checkins"],  # "See all" of a list of Today
         "name": [objects["invitation"].survey.name, *EXPORTS],
         "key": list(Program.Key.values),
         "trigger": list(Campaign.Trigger.values),

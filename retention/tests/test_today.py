@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, CustomerChange
 from customers.tests.factories import ContactFactory, CustomerFactory, KeyDateFactory
+from retention.today import TODAY_FIRST
 from touchpoints.checkins import checkin_snooze
 from touchpoints.models import FollowUp, OutboxMessage, Touchpoint
 from touchpoints.tests.factories import (
@@ -342,8 +343,10 @@ def test_the_query_count_of_today_does_not_grow_with_its_lists(
     fill(alice, north, 30)
     with django_assert_max_num_queries(len(small)):
         response = client.get("/today/")
-    assert len(response.context["checkins"]) == 32 and len(response.context["complaints"]) == 32
-    assert len(response.context["meetings"]) == 32 and len(response.context["dates"]) == 64
+    context = response.context
+    assert (context["checkins"].total, context["complaints"].total, context["meetings"].total) == (32, 32, 32)
+    assert context["dates"].total == 64
+    assert {len(context[name]) for name in ("checkins", "complaints", "meetings", "dates")} == {TODAY_FIRST}
     assert len(small) <= 18
     client.force_login(maria)
     with django_assert_max_num_queries(len(small) + 3):  # the subject, the team's list, the check
@@ -376,3 +379,40 @@ def test_each_row_links_where_reverse_says(client, alice, north):
                 reverse("touchpoints:promise_close", args=[promise.pk])):
         assert f'href="{url}' in page or f'action="{url}"' in page
     assert f'id="birthday-{contact.pk}-action"' in page
+
+
+def test_each_section_shows_its_most_urgent_few_and_see_all_pages_through_every_one(
+        client, alice, north, maria, django_assert_max_num_queries):
+    fill(alice, north, 30)  # 32 of each, with the two of fill's first call below
+    fill(alice, north, 2)
+    client.force_login(alice)
+    page = client.get("/today/")
+    checkins = page.context["checkins"]
+    assert len(checkins) == TODAY_FIRST and checkins.total == 32
+    html = page.content.decode()
+    assert 'href="/today/all/checkins/"' in html and "See all 32" in html
+
+    seen, number = [], 1
+    while True:
+        with django_assert_max_num_queries(12):
+            part = client.get(f"/today/all/checkins/?page={number}", headers={"HX-Request": "true"})
+        rows = part.context["rows"]
+        seen += [customer.pk for customer, _ in rows]
+        if number == part.context["pages"]:
+            break
+        assert f"page={number + 1}" in part.content.decode()
+        number += 1
+    assert number == 2 and len(seen) == len(set(seen)) == 32
+    # In the order of Today: the first page begins with Today's first ten.
+    assert seen[:TODAY_FIRST] == [customer.pk for customer, _ in checkins]
+    assert not part.content.decode().startswith("<!doctype")  # in place: the list alone
+
+    whole_page = client.get("/today/all/dates/")
+    assert whole_page.status_code == 200 and "<html" in whole_page.content.decode()[:200]
+    assert whole_page.context["rows"].total == 64
+    assert client.get("/today/all/nothing-like-it/").status_code == 404
+
+    client.force_login(maria)  # a manager pages through an account manager's day
+    theirs = client.get(f"/today/all/complaints/?user={alice.pk}&page=2", headers={"HX-Request": "true"})
+    assert theirs.context["rows"].total == 32 and len(theirs.context["rows"]) == 7
+    assert f"user={alice.pk}&amp;page=1" in theirs.content.decode()
