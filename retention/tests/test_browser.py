@@ -448,3 +448,27 @@ def test_an_outsider_gets_the_404_page_for_another_teams_customer(page, live_ser
     assert response.status == 404
     customer.refresh_from_db()
     assert customer.name == "North Secret Co"
+
+
+def test_see_all_opens_a_long_list_in_place_and_its_rows_work_the_same(page, live_server, alice, north):
+    today = timezone.localdate()
+    for number in range(12):  # two more than Today shows
+        new_customer(alice, north, f"Overdue {number:02d}",
+                     customer_since=today - datetime.timedelta(days=60 + number))
+
+    login(page, live_server.url, alice)
+    checkins = page.locator("#section-checkins")
+    assert checkins.locator("li").count() == 10 and page.locator("#count-checkins").inner_text() == "12"
+    page.evaluate("window.__notReloaded = 'still here'")
+
+    checkins.get_by_role("link", name="See all 12").click()
+    page.wait_for_function("() => document.querySelectorAll('#section-checkins li').length === 12")
+    assert "1–12 of 12" in page.locator("#section-checkins").inner_text()
+
+    entry = page.locator("#section-checkins li", has_text="Overdue 00")  # the least overdue: last
+    entry.get_by_role("link", name="Log call").click()
+    entry.get_by_label("What was it about?").fill("Caught up at last")
+    entry.get_by_label("What was it about?").press("Enter")
+    page.wait_for_function("() => document.getElementById('count-checkins').textContent.trim() === '11'")
+    page.locator("#today-recent").get_by_text("Caught up at last").wait_for()
+    assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
