@@ -140,8 +140,11 @@ def test_a_touchpoint_resets_the_checkin_clock_and_bulk_ones_are_all_or_nothing(
     assert refused.json() == {"items": {"2": {"happened_at": ["A touchpoint cannot be in the future."]}}}
     assert Touchpoint.objects.count() == 1
     del items[2]["happened_at"]
+    Customer.objects.filter(pk=acme.pk).update(health_stale=False)
     created = client.post("/api/v1/touchpoints/bulk/", items, format="json").json()
     assert created["created"] == 3 and Touchpoint.objects.count() == 4
+    # Marked for the minute's sweep, not recomputed once a touchpoint.
+    assert Customer.objects.get(pk=acme.pk).health_stale
 
 
 def test_a_promise_closes_once(api_as, alice, acme):
