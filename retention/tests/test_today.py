@@ -382,7 +382,7 @@ def test_each_row_links_where_reverse_says(client, alice, north):
 
 
 def test_each_section_shows_its_most_urgent_few_and_see_all_pages_through_every_one(
-        client, alice, north, maria, django_assert_max_num_queries):
+        client, alice, north, maria, charlie, south, django_assert_max_num_queries):
     fill(alice, north, 30)  # 32 of each, with the two of fill's first call below
     fill(alice, north, 2)
     client.force_login(alice)
@@ -416,3 +416,5 @@ def test_each_section_shows_its_most_urgent_few_and_see_all_pages_through_every_
     theirs = client.get(f"/today/all/complaints/?user={alice.pk}&page=2", headers={"HX-Request": "true"})
     assert theirs.context["rows"].total == 32 and len(theirs.context["rows"]) == 7
     assert f"user={alice.pk}&amp;page=1" in theirs.content.decode()
+    client.force_login(charlie)  # another team's account manager: not their day to open
+    assert client.get(f"/today/all/complaints/?user={alice.pk}").status_code == 404
