@@ -44,6 +44,22 @@ class KeyDateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class KeyDateWriteSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text="The customer's id (on creation only).")
+    name = serializers.CharField(max_length=100)
+    date = serializers.DateField()
+    recurrence = serializers.ChoiceField(KeyDate.Recurrence.choices, required=False)
+    contact = serializers.IntegerField(required=False, allow_null=True,
+                                       help_text="One of the customer's contacts; none: the customer.")
+
+
+class KeyDateDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KeyDate
+        fields = ["id", "customer", "name", "date", "recurrence", "contact"]
+        read_only_fields = fields
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     owner = username_field(allow_null=True)
     team_name = serializers.CharField(source="team.name", read_only=True)

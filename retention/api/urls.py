@@ -13,6 +13,7 @@ router = DefaultRouter(trailing_slash=True, use_regex_path=False)
 router.include_format_suffixes = False
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("key-dates", views.KeyDateViewSet, basename="key-date")
 router.register("purchases", views.PurchaseViewSet, basename="purchase")
 router.register("touchpoints", touchpoint_views.TouchpointViewSet, basename="touchpoint")
 router.register("promises", touchpoint_views.PromiseViewSet, basename="promise")

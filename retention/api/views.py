@@ -15,10 +15,18 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response as JsonResponse
 
-from customers.forms import ContactForm, CustomerForm, PurchaseForm
-from customers.models import Contact, Customer, Purchase
+from customers.forms import ContactForm, CustomerForm, KeyDateForm, PurchaseForm
+from customers.models import Contact, Customer, KeyDate, Purchase
 from customers.selectors import customer_search
-from customers.services import contact_save, customer_create, customer_update, purchase_add, purchase_update
+from customers.services import (
+    contact_save,
+    customer_create,
+    customer_update,
+    key_date_delete,
+    key_date_save,
+    purchase_add,
+    purchase_update,
+)
 from surveys.models import Response
 
 from . import serializers as api
@@ -139,6 +147,41 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         write.validated_data.pop("customer", None)
         form = bind(ContactForm, form_values(write.validated_data), instance=contact)
         return self.read(api.ContactSerializer, contact_save(contact=form.save(commit=False)))
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    query_param("customer", "A customer's id.", OpenApiTypes.INT),
+]))
+class KeyDateViewSet(mixins.DestroyModelMixin, CustomerOwnedViewSet):
+    """Special occasions of a customer or one of its contacts, besides birthdays: greeted each year
+    (or once) by the key-date program and listed on Today."""
+
+    model = KeyDate
+    serializer_class = api.KeyDateDetailSerializer
+
+    def filtered(self, key_dates):
+        return key_dates.select_related("customer", "contact")
+
+    @extend_schema(request=api.KeyDateWriteSerializer, responses={201: api.KeyDateDetailSerializer})
+    def create(self, request):
+        write = self.checked(api.KeyDateWriteSerializer)
+        data = dict(write.validated_data)
+        customer = self.visible_customer(data.pop("customer"))
+        form = bind(KeyDateForm, form_values(data), instance=KeyDate(customer=customer), customer=customer)
+        key_date = key_date_save(key_date=form.save(commit=False))
+        return self.read(api.KeyDateDetailSerializer, key_date, status.HTTP_201_CREATED)
+
+    @extend_schema(request=api.KeyDateWriteSerializer, responses=api.KeyDateDetailSerializer)
+    def partial_update(self, request, pk):
+        key_date = self.get_object()
+        write = self.checked(api.KeyDateWriteSerializer, partial=True)
+        write.validated_data.pop("customer", None)
+        form = bind(KeyDateForm, form_values(write.validated_data), instance=key_date,
+                    customer=key_date.customer)
+        return self.read(api.KeyDateDetailSerializer, key_date_save(key_date=form.save(commit=False)))
+
+    def perform_destroy(self, key_date):
+        key_date_delete(key_date=key_date)
 
 
 PURCHASE_FILTERS = [

@@ -200,3 +200,23 @@ def test_health_comes_with_its_factors(api_as, alice, acme):
                       "factors": {"recency": {"score": 10, "weight": 30}}, "computed_at": None}
     rows = api_as(alice).get("/api/v1/health/", {"band": "healthy"}).json()["results"]
     assert rows == []
+
+
+def test_key_dates_are_added_changed_and_removed_as_on_the_customer_page(api_as, alice, acme, charlie, south):
+    from customers.models import KeyDate
+
+    client = api_as(alice)
+    contact = ContactFactory(customer=acme, name="Ann")
+    stranger = ContactFactory(customer=CustomerFactory(team=acme.team))
+    refused = client.post("/api/v1/key-dates/", {"customer": acme.pk, "name": "Wedding anniversary",
+                                                 "date": "2015-06-20", "contact": stranger.pk}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["contact"]
+    made = client.post("/api/v1/key-dates/", {"customer": acme.pk, "name": "Wedding anniversary",
+                                               "date": "2015-06-20", "contact": contact.pk}, format="json")
+    assert made.status_code == 201 and made.json()["recurrence"] == "yearly"
+    url = f"/api/v1/key-dates/{made.json()['id']}/"
+    assert client.patch(url, {"name": "Silver wedding"}, format="json").json()["name"] == "Silver wedding"
+    assert client.get(f"/api/v1/customers/{acme.pk}/").json()["key_dates"][0]["name"] == "Silver wedding"
+    assert api_as(charlie).delete(url).status_code == 404
+    assert client.delete(url).status_code == 204
+    assert not KeyDate.objects.exists()
