@@ -51,6 +51,17 @@ class ApiViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer
 
+    def new_for_customer(self, serializer_class):
+        """A new record's checked fields, as a form takes them, and its customer (one the user sees)."""
+        data = form_values(self.checked(serializer_class).validated_data)
+        return self.visible_customer(data.pop("customer")), data
+
+    def changed_fields(self, serializer_class):
+        """A change's checked fields, as a form takes them; a record keeps its customer."""
+        data = form_values(self.checked(serializer_class, partial=True).validated_data)
+        data.pop("customer", None)
+        return data
+
 
 def query_param(name, description, kind=OpenApiTypes.STR):
     return OpenApiParameter(name, kind, description=description)

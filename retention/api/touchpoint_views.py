@@ -28,7 +28,7 @@ from touchpoints.services import (
 from . import serializers as api
 from .binding import bind
 from .bulk import touchpoints_bulk
-from .resources import CustomerOwnedViewSet, date_param, form_values, moment_param, query_param
+from .resources import CustomerOwnedViewSet, date_param, moment_param, query_param
 
 TOUCHPOINT_FILTERS = [
     query_param("customer", "A customer's id.", OpenApiTypes.INT),
@@ -54,19 +54,15 @@ class TouchpointViewSet(CustomerOwnedViewSet):
 
     @extend_schema(request=api.TouchpointWriteSerializer, responses={201: api.TouchpointSerializer})
     def create(self, request):
-        write = self.checked(api.TouchpointWriteSerializer)
-        data = dict(write.validated_data)
-        customer = self.visible_customer(data.pop("customer"))
-        form = bind(TouchpointForm, form_values(data), customer=customer)
+        customer, data = self.new_for_customer(api.TouchpointWriteSerializer)
+        form = bind(TouchpointForm, data, customer=customer)
         touchpoint = touchpoint_log(customer=customer, user=request.user, **form.log_arguments())
         return self.read(api.TouchpointSerializer, touchpoint, status.HTTP_201_CREATED)
 
     @extend_schema(request=api.TouchpointWriteSerializer, responses=api.TouchpointSerializer)
     def partial_update(self, request, pk):
         touchpoint = self.get_object()
-        write = self.checked(api.TouchpointWriteSerializer, partial=True)
-        write.validated_data.pop("customer", None)
-        form = bind(TouchpointForm, form_values(write.validated_data), instance=touchpoint,
+        form = bind(TouchpointForm, self.changed_fields(api.TouchpointWriteSerializer), instance=touchpoint,
                     customer=touchpoint.customer)
         data = {f: form.cleaned_data[f] for f in form.Meta.fields if f != "contacts"}
         touchpoint_update(touchpoint=touchpoint, data=data, contacts=form.cleaned_data["contacts"])
@@ -104,10 +100,8 @@ class PromiseViewSet(CustomerOwnedViewSet):
 
     @extend_schema(request=api.PromiseWriteSerializer, responses={201: api.PromiseSerializer})
     def create(self, request):
-        write = self.checked(api.PromiseWriteSerializer)
-        data = dict(write.validated_data)
-        customer = self.visible_customer(data.pop("customer"))
-        form = bind(PromiseForm, form_values(data), customer=customer)
+        customer, data = self.new_for_customer(api.PromiseWriteSerializer)
+        form = bind(PromiseForm, data, customer=customer)
         promise = promise_create(customer=customer, user=request.user, **form.cleaned_data)
         return self.read(api.PromiseSerializer, promise, status.HTTP_201_CREATED)
 
@@ -144,11 +138,9 @@ class ComplaintViewSet(CustomerOwnedViewSet):
 
     @extend_schema(request=api.ComplaintWriteSerializer, responses={201: api.ComplaintSerializer})
     def create(self, request):
-        write = self.checked(api.ComplaintWriteSerializer)
-        data = dict(write.validated_data)
-        customer = self.visible_customer(data.pop("customer"))
+        customer, data = self.new_for_customer(api.ComplaintWriteSerializer)
         data.setdefault("opened_at", datetime.datetime.now(datetime.UTC))
-        form = bind(ComplaintForm, form_values(data), customer=customer)
+        form = bind(ComplaintForm, data, customer=customer)
         complaint = complaint_open(customer=customer, user=request.user, **form.cleaned_data)
         return self.read(api.ComplaintSerializer, complaint, status.HTTP_201_CREATED)
 

@@ -32,7 +32,7 @@ from surveys.models import Response
 from . import serializers as api
 from .binding import bind
 from .bulk import purchases_bulk
-from .resources import ApiViewSet, CustomerOwnedViewSet, date_param, form_values, query_param
+from .resources import ApiViewSet, CustomerOwnedViewSet, date_param, query_param
 
 CUSTOMER_FILTERS = [
     query_param("q", "Name, contact name, email, phone or external id."),
@@ -134,18 +134,15 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 
     @extend_schema(request=api.ContactWriteSerializer, responses={201: api.ContactSerializer})
     def create(self, request):
-        write = self.checked(api.ContactWriteSerializer)
-        customer = self.visible_customer(write.validated_data.pop("customer"))
-        form = bind(ContactForm, form_values(write.validated_data), instance=Contact(customer=customer))
+        customer, data = self.new_for_customer(api.ContactWriteSerializer)
+        form = bind(ContactForm, data, instance=Contact(customer=customer))
         contact = contact_save(contact=form.save(commit=False))
         return self.read(api.ContactSerializer, contact, status.HTTP_201_CREATED)
 
     @extend_schema(request=api.ContactWriteSerializer, responses=api.ContactSerializer)
     def partial_update(self, request, pk):
         contact = self.get_object()
-        write = self.checked(api.ContactWriteSerializer, partial=True)
-        write.validated_data.pop("customer", None)
-        form = bind(ContactForm, form_values(write.validated_data), instance=contact)
+        form = bind(ContactForm, self.changed_fields(api.ContactWriteSerializer), instance=contact)
         return self.read(api.ContactSerializer, contact_save(contact=form.save(commit=False)))
 
 
@@ -164,19 +161,15 @@ class KeyDateViewSet(mixins.DestroyModelMixin, CustomerOwnedViewSet):
 
     @extend_schema(request=api.KeyDateWriteSerializer, responses={201: api.KeyDateDetailSerializer})
     def create(self, request):
-        write = self.checked(api.KeyDateWriteSerializer)
-        data = dict(write.validated_data)
-        customer = self.visible_customer(data.pop("customer"))
-        form = bind(KeyDateForm, form_values(data), instance=KeyDate(customer=customer), customer=customer)
+        customer, data = self.new_for_customer(api.KeyDateWriteSerializer)
+        form = bind(KeyDateForm, data, instance=KeyDate(customer=customer), customer=customer)
         key_date = key_date_save(key_date=form.save(commit=False))
         return self.read(api.KeyDateDetailSerializer, key_date, status.HTTP_201_CREATED)
 
     @extend_schema(request=api.KeyDateWriteSerializer, responses=api.KeyDateDetailSerializer)
     def partial_update(self, request, pk):
         key_date = self.get_object()
-        write = self.checked(api.KeyDateWriteSerializer, partial=True)
-        write.validated_data.pop("customer", None)
-        form = bind(KeyDateForm, form_values(write.validated_data), instance=key_date,
+        form = bind(KeyDateForm, self.changed_fields(api.KeyDateWriteSerializer), instance=key_date,
                     customer=key_date.customer)
         return self.read(api.KeyDateDetailSerializer, key_date_save(key_date=form.save(commit=False)))
 
@@ -213,9 +206,7 @@ class PurchaseViewSet(CustomerOwnedViewSet):
     @transaction.atomic
     def create(self, request):
         """Add a purchase; one whose ``external_id`` is on file is updated instead (200)."""
-        write = self.checked(api.PurchaseWriteSerializer)
-        data = dict(write.validated_data)
-        customer = self.visible_customer(data.pop("customer"))
+        customer, data = self.new_for_customer(api.PurchaseWriteSerializer)
         external_id = data.pop("external_id", None) or None
         on_file = Purchase.objects.select_for_update().filter(external_id=external_id).first() \
             if external_id else None
@@ -232,9 +223,8 @@ class PurchaseViewSet(CustomerOwnedViewSet):
     @extend_schema(request=api.PurchaseWriteSerializer, responses=api.PurchaseSerializer)
     def partial_update(self, request, pk):
         purchase = self.get_object()
-        write = self.checked(api.PurchaseWriteSerializer, partial=True)
-        data = {k: v for k, v in write.validated_data.items() if k in ("date", "amount", "description")}
-        return self._update(purchase, data)
+        # Only the purchase's own fields: its customer and order number stay.
+        return self._update(purchase, self.changed_fields(api.PurchaseWriteSerializer))
 
     def _update(self, purchase, data):
         form = bind(PurchaseForm, data, instance=purchase, customer=purchase.customer)
