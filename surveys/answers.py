@@ -3,7 +3,9 @@ Recording an answer, and everything an answer sets in motion.
 
 One response per invitation: the first answer creates it, a later one (the comment page, a second
 tab, a changed mind) amends it in place until the invitation expires. The invitation row is locked
-for the transaction, so a double submit or two tabs make one response, never two.
+for the transaction, so a double submit or two tabs make one response, never two. The first
+one-click answer, the busiest public request, is one statement by the token
+(``first_answer_record``); everything else takes ``response_record``.
 
 Closing the loop, in the same transaction:
 
@@ -24,7 +26,7 @@ Closing the loop, in the same transaction:
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -124,6 +126,84 @@ def response_record(*, invitation, score, comment=None, answers=None, now=None):
     return response
 
 
+def _first_answer_sql():
+    invitation, survey, response, customer = (
+        model._meta.db_table for model in (Invitation, Survey, Response, Customer)
+    )
+    return f"""
+    WITH claimed AS (
+        UPDATE {invitation} AS i
+        SET answered_at = %(now)s, opened_at = COALESCE(i.opened_at, %(now)s)
+        FROM {survey} AS s
+        WHERE i.token = %(token)s AND s.id = i.survey_id
+          AND i.answered_at IS NULL AND i.reminded_at IS NULL AND i.expires_at > %(now)s
+          AND s.kind = ANY(%(kinds)s)
+        RETURNING i.id, i.customer_id, i.survey_id, i.campaign_id, s.kind
+    ), answer AS (
+        INSERT INTO {response}
+            (invitation_id, customer_id, survey_id, campaign_id, kind, score, category, comment, created_at)
+        SELECT id, customer_id, survey_id, campaign_id, kind, %(score)s,
+               CASE kind WHEN %(nps)s THEN %(nps_category)s ELSE %(csat_category)s END, '', %(now)s
+        FROM claimed
+        RETURNING id, invitation_id, customer_id, survey_id, campaign_id, kind, category
+    ), latest AS (
+        UPDATE {customer} AS c
+        SET health_stale = true,
+            last_survey_score =
+                CASE WHEN c.last_survey_at > %(now)s THEN c.last_survey_score ELSE %(score)s END,
+            last_survey_kind =
+                CASE WHEN c.last_survey_at > %(now)s THEN c.last_survey_kind ELSE a.kind END,
+            last_survey_at = GREATEST(c.last_survey_at, %(now)s)
+        FROM answer AS a
+        WHERE c.id = a.customer_id
+        RETURNING c.owner_id, c.timezone
+    )
+    SELECT answer.*, latest.owner_id, latest.timezone FROM answer, latest
+    """
+
+
+FIRST_ANSWER_SQL = _first_answer_sql()
+
+
+@transaction.atomic
+def first_answer_record(*, token, score, now=None):
+    """
+    The one-click answer to an invitation nobody has answered yet, the busiest public request, in
+    one statement: the invitation claimed (as ``response_record`` claims it), the response written
+    and the customer's latest score set, all by the token. Then the owner's task and the announced
+    event, as ``response_record`` opens them. Returns the response, or None for everything else
+    (unknown, expired, answered or reminded, a score out of the survey's range), which the caller
+    takes the long way (``response_record``) to answer it or say why not. PostgreSQL only (the
+    embedded database takes the long way every time).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    now = now or timezone.now()
+    kinds = [kind for kind in Survey.Kind.values if score in Survey.range_of(kind)]
+    if not kinds:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(FIRST_ANSWER_SQL, {
+            "token": token, "score": score, "now": now, "kinds": kinds, "nps": Survey.Kind.NPS,
+            "nps_category": Response.categorize(Survey.Kind.NPS, score),
+            "csat_category": Response.categorize(Survey.Kind.CSAT, score),
+        })
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, invitation_id, customer_id, survey_id, campaign_id, kind, category, owner_id, tz = row
+    response = Response(
+        pk=pk, invitation_id=invitation_id, customer_id=customer_id, survey_id=survey_id,
+        campaign_id=campaign_id, kind=kind, score=score, category=category, created_at=now,
+    )
+    response._state.adding, response._state.db = False, connection.alias
+    _tasks_open(response, lambda: Customer(pk=customer_id, owner_id=owner_id, timezone=tz))
+    if category in ANNOUNCED:
+        customer_event_announce(event_type=ANNOUNCED[category], customer_id=customer_id,
+                                data=response.event_data())
+    return response
+
+
 def _response_to_amend(invitation, now):
     """
     The response an answer amends, with the invitation's row locked; None for an unanswered (but
@@ -175,15 +255,20 @@ def _close_the_loop(response, invitation, now):
     )
     if not latest:
         Customer.objects.filter(pk=invitation.customer_id).update(health_stale=True)
-    if response.category == Response.Category.DETRACTOR:
-        recovery_open(response=response, customer=_task_customer(invitation))
-    elif response.category == Response.Category.PROMOTER and response.kind == Survey.Kind.NPS:
-        referral_ask_open(response=response, customer=_task_customer(invitation))
+    _tasks_open(response, lambda: _task_customer(invitation))
     suggestion_from_answer(response=response, now=now)
     if invitation.reminded_at is not None:
         OutboxMessage.objects.filter(
             occasion_key=f"survey_reminder:{invitation.pk}", status=OutboxMessage.Status.PENDING
         ).update(status=OutboxMessage.Status.SUPPRESSED, last_error="answered before the reminder went out")
+
+
+def _tasks_open(response, customer):
+    """The owner's task a detractor or an NPS promoter calls for; ``customer()`` reads its customer."""
+    if response.category == Response.Category.DETRACTOR:
+        recovery_open(response=response, customer=customer())
+    elif response.category == Response.Category.PROMOTER and response.kind == Survey.Kind.NPS:
+        referral_ask_open(response=response, customer=customer())
 
 
 def _task_customer(invitation):

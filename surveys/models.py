@@ -71,7 +71,11 @@ class Survey(models.Model):
 
     @property
     def score_range(self):
-        return range(0, 11) if self.kind == self.Kind.NPS else range(1, 6)
+        return self.range_of(self.kind)
+
+    @classmethod
+    def range_of(cls, kind):
+        return range(0, 11) if kind == cls.Kind.NPS else range(1, 6)
 
     @property
     def is_locked(self):

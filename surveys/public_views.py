@@ -5,9 +5,10 @@ The public survey page, ``/s/<token>/``: no login, reached through the unique li
   button to confirm it, which ``static/js/survey-answer.js`` presses at once when script runs. So
   a mail scanner or link preview that fetches every link changes nothing, and a person's click is
   one click.
-- The one-click POST (``step=score``) records the score and sends the customer on to the full
-  page (comment and further questions), where every later POST amends the same response until
-  the invitation expires: never a second one.
+- The one-click POST (``step=score``) records the score (the first answer in one statement,
+  ``answers.first_answer_record``) and sends the customer on to the full page (comment and
+  further questions), where every later POST amends the same response until the invitation
+  expires: never a second one.
 - Unknown or tampered tokens: 404; expired: 410; both friendly and telling nothing. Every request
   counts against the client's rate limit (``retention.ratelimit``).
 """
@@ -17,12 +18,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from retention.ratelimit import rate_limited
 
-from .answers import AnswerRefused, invitation_opened, response_record
+from .answers import AnswerRefused, first_answer_record, invitation_opened, response_record
 from .forms import AnswerForm
 from .models import Invitation, Response
 
@@ -36,8 +38,15 @@ def public_rate_limit():
 @rate_limited("public", limit=public_rate_limit)
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
-    # The one-click POST, the busiest request, shows no page: it reads the survey alone. The pages
-    # name the customer and the account manager.
+    # The one-click POST, the busiest request, shows no page. The first answer to an invitation is
+    # one statement by the token; anything else (an amendment, an expired or unknown token, a score
+    # out of range) takes the long way below, which answers it or says why not.
+    if request.method == "POST" and request.POST.get("step") == "score":
+        score = request.POST.get("score", "")
+        if score.isdigit() and len(score) <= 2 and first_answer_record(token=token, score=int(score)):
+            return redirect(f"{reverse('surveys:answer', args=[token])}?recorded=1", permanent=False)
+    # The one-click long way reads the survey alone. The pages name the customer and the account
+    # manager.
     one_click = request.method == "POST" and request.POST.get("step") in ("score", "opened")
     related = ("survey",) if one_click else ("survey", "customer__owner")
     invitation = Invitation.objects.select_related(*related).filter(token=token).order_by().first()

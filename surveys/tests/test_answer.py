@@ -180,3 +180,111 @@ def test_the_public_pages_answer_429_past_the_limit_per_client(shared_cache):
     other = Client(REMOTE_ADDR="192.0.2.1" if client.defaults["REMOTE_ADDR"] != "192.0.2.1" else "192.0.2.2")
     assert other.get(f"/s/{invitation.token}/").status_code == 200
     assert not Response.objects.exists()
+
+
+# The one-click first answer in one statement (``answers.first_answer_record``) ------------------
+
+
+def _what_an_answer_leaves(invitation, announced):
+    """Everything an answer writes, by what it is rather than by its ids and times."""
+    from customers.models import Customer
+    from touchpoints.models import FollowUp
+
+    invitation.refresh_from_db()
+    customer = Customer.objects.get(pk=invitation.customer_id)
+    answer = Response.objects.get(invitation=invitation)
+    return {
+        "response": (answer.customer_id, answer.survey_id, answer.campaign_id, answer.kind, answer.score,
+                     answer.category, answer.comment, answer.updated_at, answer.suggestion_id,
+                     answer.created_at == invitation.answered_at),
+        "invitation": (invitation.answered_at is not None, invitation.opened_at == invitation.answered_at),
+        "customer": (customer.last_survey_score, customer.last_survey_kind,
+                     customer.last_survey_at == answer.created_at, customer.health_stale),
+        "tasks": sorted(
+            (task.kind, task.title, task.assignee_id, task.due_on, task.occasion_key.split(":")[0])
+            for task in FollowUp.objects.filter(customer=customer)
+        ),
+        "announced": [(event, data["survey"]["score"]) for event, data in announced],
+    }
+
+
+@pytest.fixture
+def announced():
+    from customers.events import customer_event
+
+    heard = []
+
+    def listen(sender, *, event_type, customer_id, data, **kwargs):
+        heard.append((event_type, data))
+
+    customer_event.connect(listen, dispatch_uid="test.one_click")
+    yield heard
+    customer_event.disconnect(dispatch_uid="test.one_click")
+
+
+@pytest.mark.parametrize("kind,score", [("nps", 0), ("nps", 6), ("nps", 7), ("nps", 9), ("nps", 10),
+                                        ("csat", 1), ("csat", 3), ("csat", 5)])
+def test_the_one_click_first_answer_leaves_what_the_long_way_leaves(client, announced, kind, score):
+    from customers.tests.factories import ContactFactory, CustomerFactory
+    from surveys.tests.factories import SurveyFactory
+
+    survey = SurveyFactory(name=kind.upper(), kind=kind)
+    fast, slow = (
+        InvitationFactory(survey=survey, contact=ContactFactory(customer=CustomerFactory(name=name)))
+        for name in ("Clicked", "Recorded")
+    )
+    clicked = client.post(f"/s/{fast.token}/", {"step": "score", "score": str(score)})
+    assert clicked.status_code == 302 and clicked["Location"] == f"/s/{fast.token}/?recorded=1"
+    fast_left = _what_an_answer_leaves(fast, announced)
+    announced.clear()
+    response_record(invitation=slow, score=score)
+    slow_left = _what_an_answer_leaves(slow, announced)
+
+    assert fast_left["response"][3:] == slow_left["response"][3:]
+    assert fast_left["response"][1] == slow_left["response"][1] == survey.pk
+    assert {k: v for k, v in fast_left.items() if k != "response"} == {
+        k: v for k, v in slow_left.items() if k != "response"
+    }
+
+
+def test_the_one_click_first_answer_is_one_statement(client):
+    from django.test.utils import CaptureQueriesContext
+
+    invitation = InvitationFactory()
+    if connection.vendor != "postgresql":
+        pytest.skip("the embedded database always takes the long way")
+    # The claim, the response and the latest score in one statement, inside its transaction: a
+    # passive answer, which opens no task, reads and writes nothing else.
+    with CaptureQueriesContext(connection) as queries:
+        client.post(f"/s/{invitation.token}/", {"step": "score", "score": "8"})
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(statements) == 1, statements
+    assert Response.objects.get().score == 8
+
+
+def test_the_one_click_first_answer_leaves_a_later_latest_score_alone(client):
+    from customers.models import Customer
+
+    invitation = InvitationFactory()
+    later = timezone.now() + datetime.timedelta(hours=1)
+    Customer.objects.filter(pk=invitation.customer_id).update(
+        last_survey_score=3, last_survey_kind="csat", last_survey_at=later
+    )
+    client.post(f"/s/{invitation.token}/", {"step": "score", "score": "10"})
+    customer = Customer.objects.get(pk=invitation.customer_id)
+    kept = (customer.last_survey_score, customer.last_survey_kind, customer.last_survey_at)
+    assert kept == (3, "csat", later)
+    assert customer.health_stale
+
+
+@pytest.mark.parametrize("score", ["0", "5"])
+def test_a_one_click_score_out_of_a_csat_range_is_refused_and_records_nothing(client, score):
+    from surveys.tests.factories import SurveyFactory
+
+    invitation = InvitationFactory(survey=SurveyFactory(name="CSAT", kind="csat"))
+    response = client.post(f"/s/{invitation.token}/", {"step": "score", "score": score})
+    if score == "0":
+        assert response.status_code == 200 and "Choose a score from 1 to 5" in response.content.decode()
+        assert not Response.objects.exists()
+    else:
+        assert response.status_code == 302 and Response.objects.get().score == 5
