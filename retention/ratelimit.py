@@ -70,8 +70,8 @@ def _count(key, *, timeout):
     """Add one to the counter ``key`` (created with ``timeout``) and return it, atomically."""
     redis = getattr(cache, "_cache", None)
     if hasattr(redis, "get_client"):
-        # Django's Redis cache: one script call on the busiest public endpoints. The script is kept
-        # on the cache's client (one a thread), which builds a new Redis client on every call.
+        # The Redis cache: one script call on the busiest public endpoints. The script is kept on
+        # the cache's client (one a thread).
         script = getattr(redis, "_retention_count_script", None)
         if script is None:
             script = redis._retention_count_script = redis.get_client(key, write=True).register_script(

@@ -373,7 +373,7 @@ CACHE_URL = env.str(
 if CACHE_URL.startswith(("redis://", "rediss://")):
     # A Redis that is down or frozen costs a request at most a second (the rate limits then let
     # it through: retention/ratelimit.py), never a hung thread.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+    CACHES = {"default": {"BACKEND": "retention.cache.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": "retention", "TIMEOUT": 300,
                           "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
