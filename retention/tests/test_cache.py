@@ -14,8 +14,12 @@ def _redis_cache():
 
 
 def test_every_call_shares_one_redis_client():
+    import redis
+
     client = _redis_cache()
-    assert client.get_client("a") is client.get_client("b") is client.get_client("c", write=True)
+    shared = client.get_client("a")
+    assert isinstance(shared, redis.Redis) and shared.ping()
+    assert client.get_client("b") is shared and client.get_client("c", write=True) is shared
 
 
 def test_the_cache_keeps_and_forgets_values():
