@@ -113,6 +113,10 @@ def pages():
         yield "dashboard (am1)", "am1", "/dashboard/"
         yield "dashboard, 12 months (manager1)", "manager1", "/dashboard/?period=365"
         yield "dashboard, page 5 of the at-risk list (manager1)", "manager1", "/dashboard/?page=5"
+    yield "records (manager1)", "manager1", "/records/"
+    for username in ("admin", "manager1", "am1"):
+        yield f"survey results ({username})", username, "/surveys/"
+    yield "outbox (admin)", "admin", "/outbox/"
 
 
 def search_fragments():

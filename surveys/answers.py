@@ -138,11 +138,11 @@ def _first_answer_sql():
         WHERE i.token = %(token)s AND s.id = i.survey_id
           AND i.answered_at IS NULL AND i.reminded_at IS NULL AND i.expires_at > %(now)s
           AND s.kind = ANY(%(kinds)s)
-        RETURNING i.id, i.customer_id, i.survey_id, i.campaign_id, s.kind
+        RETURNING i.id, i.customer_id, i.team_id, i.owner_id, i.survey_id, i.campaign_id, s.kind
     ), answer AS (
-        INSERT INTO {response}
-            (invitation_id, customer_id, survey_id, campaign_id, kind, score, category, comment, created_at)
-        SELECT id, customer_id, survey_id, campaign_id, kind, %(score)s,
+        INSERT INTO {response} (invitation_id, customer_id, team_id, owner_id, survey_id, campaign_id,
+                                kind, score, category, comment, created_at)
+        SELECT id, customer_id, team_id, owner_id, survey_id, campaign_id, kind, %(score)s,
                CASE kind WHEN %(nps)s THEN %(nps_category)s ELSE %(csat_category)s END, '', %(now)s
         FROM claimed
         RETURNING id, invitation_id, customer_id, survey_id, campaign_id, kind, category

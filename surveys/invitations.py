@@ -179,13 +179,15 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
         i_survey=_typed(survey.pk, BigIntegerField()),
         i_campaign=_typed(campaign.pk, BigIntegerField()),
         i_customer=F("customer_id"),
+        i_team=F("customer__team_id"),
+        i_owner=F("customer__owner_id"),
         i_contact=F("pk"),
         i_occasion=F("occasion"),
         i_token=RandomToken(),
         i_created=_typed(stamp, DateTimeField()),
         i_expires=_typed(Invitation.default_expiry(survey, now=stamp), DateTimeField()),
-    ).values("i_survey", "i_campaign", "i_customer", "i_contact", "i_occasion", "i_token", "i_created",
-             "i_expires")
+    ).values("i_survey", "i_campaign", "i_customer", "i_team", "i_owner", "i_contact", "i_occasion",
+             "i_token", "i_created", "i_expires")
     select, params = planned.query.sql_with_params()
     invitations, outbox = Invitation._meta.db_table, OutboxMessage._meta.db_table
     contact_table, customer_table = Contact._meta.db_table, Customer._meta.db_table
@@ -194,9 +196,10 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
         _lock()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {invitations} (survey_id, campaign_id, customer_id, contact_id, occasion_key,"
-                f" token, created_at, expires_at)"
-                f" SELECT i_survey, i_campaign, i_customer, i_contact, i_occasion, i_token, i_created,"
+                f"INSERT INTO {invitations} (survey_id, campaign_id, customer_id, team_id, owner_id,"
+                f" contact_id, occasion_key, token, created_at, expires_at)"
+                f" SELECT i_survey, i_campaign, i_customer, i_team, i_owner, i_contact, i_occasion, i_token,"
+                f" i_created,"
                 # (WHERE true: SQLite reads ON CONFLICT after a bare FROM as a join's constraint.)
                 f" i_expires FROM ({select}) planned WHERE true ON CONFLICT DO NOTHING RETURNING id",
                 params,

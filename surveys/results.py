@@ -13,8 +13,9 @@ import dataclasses
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DateField, Q
-from django.db.models.functions import TruncMonth
+from django.db import connection
+from django.db.models import Count, ExpressionWrapper, IntegerField, Q
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from customers.access import is_manager
@@ -40,10 +41,14 @@ def csat(satisfied, total):
 
 
 def scoped(queryset, user):
-    """``queryset`` (invitations or responses) cut to what ``user`` may read of the results."""
-    queryset = filter_visible(queryset, user)
+    """
+    ``queryset`` (invitations or responses) cut to what ``user`` may read of the results: the rule
+    of ``filter_visible`` and an account manager's own book, on the customer's team and account
+    manager as each row carries them (``surveys/books.py``), without joining the customers.
+    """
+    queryset = filter_visible(queryset, user, customer="")
     if not is_manager(user):
-        queryset = queryset.filter(customer__owner=user)
+        queryset = queryset.filter(owner=user)
     return queryset
 
 
@@ -93,10 +98,9 @@ def survey_results(*, user, campaign=None, today=None):
     """
     Everything the results page shows, for ``user``, overall or for one campaign.
 
-    The answers are read once, counted in the database at the finest grain the page needs (kind,
-    score, month, team, owner, campaign: a few thousand groups at most), and every figure is
-    summed from those counts here; the invitations once, counted per campaign. So the page costs
-    the same handful of queries, each one scan, however many answers there are.
+    The answers are read once and counted in the database by each grouping the page shows
+    (``_answer_counts``: a few hundred rows at most); the invitations once, counted per campaign.
+    So the page costs the same handful of queries, each one scan, however many answers there are.
     """
     today = today or timezone.localdate()
     invitations = scoped(Invitation.objects.all(), user)
@@ -123,21 +127,19 @@ def survey_results(*, user, campaign=None, today=None):
         kind: dict.fromkeys(range(0, 11) if kind == "nps" else range(1, 6), 0) for kind in Survey.Kind.values
     }
     monthly, by_team, by_owner, by_campaign = {}, {}, {}, {}
-    counts = (
-        responses.order_by()
-        .values(month=TruncMonth("created_at", output_field=DateField()))
-        .values("month", "kind", "category", "score", "customer__team", "customer__owner", "campaign")
-        .annotate(n=Count("pk"))
-    )
-    for row in counts:
-        kind, category, n = row["kind"], row["category"], row["n"]
-        by_kind[kind].add(category, n)
-        distribution[kind][row["score"]] += n
-        if row["month"] >= start:
-            monthly.setdefault((row["month"], kind), Tally()).add(category, n)
-        by_team.setdefault((row["customer__team"], kind), Tally()).add(category, n)
-        by_owner.setdefault((row["customer__owner"], kind), Tally()).add(category, n)
-        by_campaign.setdefault((row["campaign"], kind), Tally()).add(category, n)
+    for grouping, kind, category, score, month, campaign, team, owner, n in _answer_counts(responses):
+        if grouping == "score":
+            by_kind[kind].add(category, n)
+            distribution[kind][score] += n
+        elif grouping == "month":
+            month = datetime.date(int(month) // 100, int(month) % 100, 1)
+            if month >= start:
+                monthly.setdefault((month, kind), Tally()).add(category, n)
+        elif grouping == "campaign":
+            by_campaign.setdefault((campaign, kind), Tally()).add(category, n)
+        else:  # an account manager's book in a team: both tallies
+            by_team.setdefault((team, kind), Tally()).add(category, n)
+            by_owner.setdefault((owner, kind), Tally()).add(category, n)
 
     teams = dict(Team.objects.filter(pk__in={team for team, _ in by_team}).values_list("pk", "name"))
     owners = get_user_model().objects.in_bulk([owner for owner, _ in by_owner if owner])
@@ -166,6 +168,49 @@ def survey_results(*, user, campaign=None, today=None):
         ),
         "campaigns": campaign_table(per_campaign, by_campaign) if campaign is None else [],
     }
+
+
+# The answers counted four ways from one read: by score (the distribution and the totals), by month,
+# by campaign, and by book (team and account manager). PostgreSQL does it in one pass (grouping
+# sets); SQLite, which has none, counts a common table expression four times.
+_GROUPED = {
+    "postgresql": """
+        SELECT CASE GROUPING(score, month, campaign, team)
+                 WHEN 7 THEN 'score' WHEN 11 THEN 'month' WHEN 13 THEN 'campaign' ELSE 'book' END,
+               kind, category, score, month, campaign, team, owner, COUNT(*)
+        FROM ({answers}) AS answers (month, kind, category, score, campaign, team, owner)
+        GROUP BY GROUPING SETS ((kind, category, score), (kind, category, month),
+                                (kind, category, campaign), (kind, category, team, owner))
+    """,
+    "sqlite": """
+        WITH answers (month, kind, category, score, campaign, team, owner) AS ({answers})
+        SELECT 'score', kind, category, score, NULL, NULL, NULL, NULL, COUNT(*)
+          FROM answers GROUP BY kind, category, score
+        UNION ALL SELECT 'month', kind, category, NULL, month, NULL, NULL, NULL, COUNT(*)
+          FROM answers GROUP BY kind, category, month
+        UNION ALL SELECT 'campaign', kind, category, NULL, NULL, campaign, NULL, NULL, COUNT(*)
+          FROM answers GROUP BY kind, category, campaign
+        UNION ALL SELECT 'book', kind, category, NULL, NULL, NULL, team, owner, COUNT(*)
+          FROM answers GROUP BY kind, category, team, owner
+    """,
+}
+
+
+def _answer_counts(responses):
+    """
+    The answers of ``responses`` counted by kind and category in each grouping the page shows, in
+    one query: ``(grouping, kind, category, score, month, campaign, team, owner, n)`` rows, where
+    grouping names the columns that count ("score"; "month", as year × 100 + month; "campaign";
+    "book", the team and the account manager) and the others are None.
+    """
+    answers = responses.order_by().values_list(
+        ExpressionWrapper(ExtractYear("created_at") * 100 + ExtractMonth("created_at"), IntegerField()),
+        "kind", "category", "score", "campaign_id", "team_id", "owner_id",
+    )
+    sql, params = answers.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_GROUPED[connection.vendor].format(answers=sql), params)
+        return cursor.fetchall()
 
 
 def _month_starts(start, today):

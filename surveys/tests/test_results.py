@@ -78,3 +78,71 @@ def test_the_csv_has_one_row_per_answer_and_neutralises_formulas(client, north, 
     lines = b"".join(client.get("/surveys/answers.csv").streaming_content).decode().splitlines()
     assert lines[0].startswith("answered_at,") and len(lines) == 3
     assert "'=HYPERLINK" in lines[1]
+
+
+def _tallies(results, heading):
+    groups = dict(results["groups"])[heading]
+    return {str(group): {kind: tally.total for kind, tally in tallies.items() if tally.total}
+            for group, tallies in groups}
+
+
+def test_results_count_by_month_team_account_manager_and_campaign(
+    north, south, alice, bob, charlie, admin_user
+):
+    from django.utils import timezone
+
+    from surveys.models import Campaign
+
+    answered(north, alice, [10, 9, 1])
+    answered(north, bob, [8])
+    answered(south, charlie, [0, 0])
+    csat = SurveyFactory(name="CSAT", kind="csat", question="Satisfied?")
+    campaign = Campaign.objects.create(name="Spring", survey=csat, scheduled_for=timezone.now())
+    customer = CustomerFactory(team=south, owner=charlie)
+    invitation = InvitationFactory(survey=csat, campaign=campaign, contact=ContactFactory(customer=customer))
+    response_record(invitation=invitation, score=5)
+
+    results = survey_results(user=admin_user)
+
+    assert _tallies(results, "By team") == {"North": {"nps": 4}, "South": {"nps": 2, "csat": 1}}
+    assert _tallies(results, "By account manager") == {
+        "alice": {"nps": 3}, "bob": {"nps": 1}, "charlie": {"nps": 2, "csat": 1}
+    }
+    this_month = results["months"][-1]["nps"]
+    assert (this_month.promoters, this_month.passives, this_month.detractors) == (2, 1, 3)
+    assert results["months"][-1]["csat"].csat == 100
+    assert all(not row["nps"].total for row in results["months"][:-1])
+    assert [(row["campaign"].name, row["sent"], row["answered"], row["tally"].csat)
+            for row in results["campaigns"]] == [("Spring", 1, 1, 100)]
+
+
+@pytest.mark.parametrize("how", ["save", "update"])
+def test_a_customer_moved_to_another_book_takes_its_answers_along(north, south, alice, charlie, maria, how):
+    from customers.models import Customer
+    from surveys.models import Invitation, Response
+
+    answered(north, alice, [10, 3])
+    moved = Customer.objects.filter(owner=alice).first()
+    assert Response.objects.filter(customer=moved, team=north, owner=alice).count() == 1
+    if how == "save":
+        moved.team, moved.owner = south, charlie
+        moved.save()
+    else:
+        Customer.objects.filter(pk=moved.pk).update(team=south, owner=charlie)
+
+    assert Invitation.objects.get(customer=moved).owner == charlie
+    assert Response.objects.get(customer=moved).team == south
+    assert survey_results(user=alice)["by_kind"]["nps"].total == 1
+    assert survey_results(user=charlie)["by_kind"]["nps"].total == 1
+    assert _tallies(survey_results(user=maria), "By team") == {"North": {"nps": 1}, "South": {"nps": 1}}
+
+
+def test_every_way_of_writing_an_answer_carries_the_customers_book(client, north, alice):
+    from surveys.models import Invitation, Response
+
+    customer = CustomerFactory(team=north, owner=alice)
+    clicked, recorded = (InvitationFactory(contact=ContactFactory(customer=customer)) for _ in range(2))
+    client.post(f"/s/{clicked.token}/", {"step": "score", "score": "9"})
+    response_record(invitation=recorded, score=2)
+    assert set(Invitation.objects.values_list("team_id", "owner_id")) == {(north.pk, alice.pk)}
+    assert list(Response.objects.values_list("team_id", "owner_id")) == [(north.pk, alice.pk)] * 2
