@@ -171,7 +171,8 @@ class OutboxMessage(models.Model):
             models.Index(fields=["occasion_ref"], name="outbox_occasion_ref"),
             models.Index(fields=["customer", "-created_at"], name="outbox_customer_time"),
             models.Index(fields=["program", "-created_at"], name="outbox_program_time"),
-            models.Index(fields=["send_after"], name="outbox_send_after"),
+            # The outbox list, newest first: a campaign's thousands of messages share one time.
+            models.Index(fields=["send_after", "id"], name="outbox_send_after_id"),
             # The daily limit looks up what one address gets around one day.
             models.Index(Lower("to"), "send_after", name="outbox_recipient_time"),
             models.Index(fields=["deferred_from"], name="outbox_deferred",
