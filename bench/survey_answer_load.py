@@ -24,23 +24,15 @@ import queue
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _server import free_port, production_env, start_gunicorn, stop
+from _setup import ROOT
 
 
 def tokens_to_answer(limit):
@@ -58,53 +50,6 @@ def tokens_to_answer(limit):
         .order_by("pk")
         .values_list("token", "survey__kind")[:limit]
     )
-
-
-def production_env(port):
-    return {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "false",
-        "EMAIL_URL": os.environ.get("EMAIL_URL", "consolemail://"),
-        "DEFAULT_FROM_EMAIL": "Retention <retention@example.com>",
-        "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def start_gunicorn(port, workers, threads):
-    env = production_env(port)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "retention.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def run(port, tokens, concurrency, seconds):
@@ -186,7 +131,7 @@ def main():
     port = free_port()
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True,
                    env=production_env(port))
-    server = start_gunicorn(port, args.workers, args.threads)
+    server = start_gunicorn(port, env=production_env(port), workers=args.workers, threads=args.threads)
     try:
         run(port, warmup, 4, 30)
         print(f"load average before: {os.getloadavg()}")
@@ -195,8 +140,7 @@ def main():
         else:
             took, latencies, statuses = run(port, tokens, args.concurrency, args.seconds)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
     if args.client == "wrk":
         n = int(result["requests"])
         print(
