@@ -21,6 +21,7 @@ from surveys.answers import response_record
 from surveys.campaigns import campaign_create, campaign_send
 from surveys.models import Invitation, Response, Suggestion, Survey
 from surveys.suggestions import suggestion_update
+from touchpoints.messaging.composers import compose_pending
 from touchpoints.models import FollowUp, OutboxMessage
 
 from .writers import IdAllocator, row_writer
@@ -116,6 +117,7 @@ def _backdate(invitation, sent):
     )
     history = OutboxMessage.objects.filter(occasion_key=f"survey:{invitation.occasion_key}")
     if sent < timezone.now() - datetime.timedelta(days=1):
+        compose_pending(list(history))  # as the sender writes it: the outbox shows what went out
         history.update(status=OutboxMessage.Status.SENT, send_after=sent, created_at=sent, sent_at=sent)
     else:
         history.update(send_after=sent, created_at=sent)

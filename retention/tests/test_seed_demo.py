@@ -64,6 +64,10 @@ def test_it_creates_demo_users_who_can_log_in_and_a_book_of_customers(settings):
     assert set(Response.objects.values_list("invitation__survey__name", flat=True)) == {"NPS", "CSAT"}
     assert Campaign.objects.filter(status="sent").count() == 2
     assert OutboxMessage.objects.filter(program="survey").count() == Invitation.objects.count()
+    # What went out shows its wording in the outbox, as the sender wrote it.
+    sent = OutboxMessage.objects.filter(program="survey", status="sent")
+    assert sent.exists() and not sent.filter(compose_at_send=True).exists()
+    assert not sent.filter(subject="").exists()
     assert Suggestion.objects.filter(status="done").exists()
     assert Suggestion.objects.filter(status="new").exists()
     # Every customer's owner works in the customer's team.
