@@ -50,6 +50,8 @@ def test_the_webhooks_pages_pass_axe_in_each_state(new_context, live_server, adm
 
     # Registering with the keyboard: a refused address and no event, then the secret, once.
     page.goto(live_server.url + "/webhooks/new/")
+    # The address field takes the focus by itself (autofocus); type once it has it, as a person would.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_url'")
     page.keyboard.type("https://127.0.0.1/hook")
     with page.expect_navigation():
         page.keyboard.press("Enter")
