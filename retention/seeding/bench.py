@@ -4,7 +4,9 @@ customers) and N ``BENCH-`` customers from ``bench_book``, written fast and kept
 
 How it stays fast and flat: rows are generated in batches of customers and streamed, never held
 for the whole run. Each batch goes in with the fastest writer the database has (``writers``),
-with explicit ids so rows can point at each other within a batch, in one transaction. Then the
+with explicit ids so rows can point at each other within a batch, in one transaction, written on
+a second connection while the next batch is generated (``write_behind``). A fresh load goes into
+tables without their secondary indexes and foreign keys, built once at the end (``indexes``). Then the
 denormalised fields of the new customers are computed set-based by the services' own queries
 (``derived``), the tables analysed and the customer table compacted (``vacuum``), and the real
 check-in scan opens the follow-ups for the customers due.
@@ -17,6 +19,7 @@ nothing (it only resets the users' passwords). To start again, drop the database
 import math
 import resource
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -27,14 +30,15 @@ from customers.services import tags_get_or_create
 from touchpoints.checkins import checkins_open
 from touchpoints.models import FollowUp, Touchpoint
 
-from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, BenchBook
+from .bench_book import ALLOCATED, EXTERNAL_ID_PREFIX, MODELS, BenchBook
 from .book import TAGS
 from .derived import denormalise
 from .health import health_seed
+from .indexes import indexes_deferred
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
 from .surveys import bench_surveys_seed
 from .vacuum import analyze, compact_customers
-from .writers import IdAllocator, row_writer
+from .writers import IdAllocator, row_writer, write_behind
 
 BATCH_CUSTOMERS = 2_000
 CUSTOMERS_PER_BENCH_AM = 2_500
@@ -84,15 +88,21 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     writer = row_writer()
     ids = IdAllocator(ALLOCATED)
     first_id = ids.next[Customer]
-    for start in range(have + 1, customers + 1, batch_size):
-        numbers = range(start, min(start + batch_size, customers + 1))
-        with transaction.atomic():
-            for model, rows in book.batch(numbers, ids).items():
-                writer.write(model, rows)
-            ids.sync_sequences()
+    starts = range(have + 1, customers + 1, batch_size)
+    batches = (book.batch(range(start, min(start + batch_size, customers + 1)), ids) for start in starts)
+
+    def progress():
+        count = have + writer.counts.get(Customer, 0)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kB on Linux
-        say(f"  {numbers.stop - 1:,}/{customers:,} customers, {writer.counts.get(Touchpoint, 0):,} "
+        say(f"  {count:,}/{customers:,} customers, {writer.counts.get(Touchpoint, 0):,} "
             f"touchpoints, {time.monotonic() - started:.1f} s, peak RSS {peak} MB")
+
+    # Into tables that hold at least as many rows already, building the indexes again would cost
+    # more than keeping them up to date.
+    deferred = indexes_deferred(MODELS, say=say) if customers - have >= have else nullcontext()
+    with deferred:
+        write_behind(batches, writer, done=progress)
+        ids.sync_sequences()
 
     step = time.monotonic()
     fresh = Customer.objects.filter(pk__range=(first_id, ids.last_used(Customer)))

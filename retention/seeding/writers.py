@@ -1,17 +1,19 @@
 """
 Writing many rows fast: explicit primary keys, so rows of one batch can point at each other
 before any is written, and one writer per database: ``COPY … FROM STDIN`` on PostgreSQL,
-``bulk_create`` elsewhere (SQLite, small loads only).
+``bulk_create`` elsewhere (SQLite, small loads only). ``write_behind`` writes batches on a second
+connection while the next is generated, so the database and Python work at the same time.
 
 Rows are dicts keyed by column (``attname``); keys a model does not have are dropped and missing
 columns get the field's default, so a writer keeps working when a model gains a field.
 """
 
-import datetime
 import functools
 import io
+import queue
+import threading
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 
@@ -134,20 +136,62 @@ class BulkCreateWriter(RowWriter):
         )
 
 
+def write_behind(batches, writer, *, done=lambda: None):
+    """
+    Write each batch of ``batches`` (``{model: rows}``, in an order in which references come
+    first) in a transaction of its own, on a thread with its own connection, while the next batch
+    is generated; ``done()`` is called on that thread after each commit. At most one batch waits,
+    so memory stays that of two. Inline where the caller holds a transaction (tests): another
+    connection could not see its rows.
+    """
+    if connection.in_atomic_block:
+        for tables in batches:
+            _write_batch(writer, tables)
+            done()
+        return
+    waiting, failed = queue.Queue(maxsize=1), []
+
+    def drain():
+        try:
+            while (tables := waiting.get()) is not None:
+                _write_batch(writer, tables)
+                done()
+        except BaseException as error:  # handed to the generating thread, which raises it
+            failed.append(error)
+            while waiting.get() is not None:
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=drain, name="write-behind")
+    thread.start()
+    try:
+        for tables in batches:
+            if failed:
+                break
+            waiting.put(tables)
+    finally:
+        waiting.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
+def _write_batch(writer, tables):
+    with transaction.atomic():
+        for model, rows in tables.items():
+            writer.write(model, rows)
+
+
 def _constant(value):
     return lambda: value
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# COPY's text format by the value's type; anything else (int, Decimal, date, datetime) is its str().
+_COPY_TEXT = {type(None): lambda value: r"\N", bool: lambda value: "t" if value else "f",
+              str: lambda value: value.translate(_ESCAPES)}
+
+
 def _copy_text(value):
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+    return _COPY_TEXT.get(type(value), str)(value)

@@ -4,6 +4,7 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Q, Sum
@@ -154,3 +155,54 @@ def test_it_refuses_bad_options_and_writes_nothing(options, message):
 
     assert not Customer.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+def _indexes_and_foreign_keys():
+    from django.db import connection
+
+    from retention.seeding.bench_book import MODELS
+
+    tables = [model._meta.db_table for model in MODELS]
+    with connection.cursor() as cursor:
+        # By name: PostgreSQL may spell a rebuilt partial index's condition differently.
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+        indexes = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                       " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [tables])
+        return indexes, set(cursor.fetchall())
+
+
+needs_postgresql = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="indexes are set aside on PostgreSQL only")
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_load_outside_a_transaction_writes_behind_and_builds_every_index_and_key_again():
+    before = _indexes_and_foreign_keys()
+    assert len(before[0]) > 40 and len(before[1]) > 20
+
+    output = seed(customers=40, batch_size=15)
+
+    assert _indexes_and_foreign_keys() == before
+    assert "indexes and" in output and "foreign keys built" in output
+    assert "40/40 customers" in output
+    assert bench().count() == 40
+    assert not Touchpoint.objects.exclude(customer__in=bench()).exists()
+    last = bench().get(external_id="BENCH-0000040")
+    assert last.last_contacted_at is not None and last.next_checkin_due is not None
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_indexes_set_aside_are_built_again_when_the_load_fails():
+    from retention.seeding.indexes import indexes_deferred
+
+    before = _indexes_and_foreign_keys()
+
+    with pytest.raises(RuntimeError), indexes_deferred([Touchpoint, Contact]):
+        assert len(_indexes_and_foreign_keys()[0]) < len(before[0])
+        raise RuntimeError("the load failed")
+
+    assert _indexes_and_foreign_keys() == before
