@@ -27,10 +27,14 @@ from touchpoints.selectors import (
 )
 
 TODAY_LIST_SIZE = 50  # the calendar feed's cap on a list (retention/feeds/items.py)
-TODAY_FIRST = 10  # the most urgent few of a section that Today shows; "See all" has the rest
+TODAY_FIRST = 6  # the most urgent few of a section that Today shows; "See all" has the rest
 SEE_ALL_PAGE = 25  # rows of a page of "See all"
 DATES_AHEAD = 7  # today and the six days after it
 THANK_YOU_WINDOW = datetime.timedelta(days=7)
+# A check-in row: the customer's name and clock (``Customer.checkin_state``), last contact and
+# value; all in the index ``customer_checkins`` (customers/migrations/0014), read without the table.
+CHECKIN_ROW = ["name", "next_checkin_due", "cadence_days", "cadence_max_days", "last_contacted_at",
+               "lifetime_value"]
 
 
 class Section:
@@ -101,6 +105,8 @@ def today_sources(*, viewer, subject, now):
                            lambda complaint: (complaint, complaint_urgency(complaint, now))),
         "checkins": Rows(
             mine.filter(next_checkin_due__lte=local_today)
+            # What a row shows, no more: the count reads every due row (COUNT(*) OVER ()).
+            .only(*CHECKIN_ROW)
             .order_by("next_checkin_due", "-lifetime_value", "pk"),
             lambda customer: (customer, customer.checkin_state(local_today)),
         ),
@@ -218,6 +224,7 @@ def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
     anniversaries = (
         customers.filter(within_q("customer_since__month", "customer_since__day", days))
         .filter(customer_since__lt=first)
+        .only("name", "customer_since", "lifetime_value")  # what a row shows: not whole customers
         .alias(day_order=day_order("customer_since__month", "customer_since__day", days))
         .order_by("day_order", "-lifetime_value", "pk")[:size]
     )
@@ -231,7 +238,9 @@ def dates_within(customers, key_dates, days, size=TODAY_LIST_SIZE):
         key_dates.filter(Q(recurrence=KeyDate.Recurrence.YEARLY, date__lte=last)
                 & within_q("date__month", "date__day", days)
                 | Q(recurrence=KeyDate.Recurrence.ONCE, date__gte=first, date__lte=last))
-        .select_related("customer", "contact").order_by("pk")[:size]
+        .select_related("customer", "contact")
+        .only("date", "name", "recurrence", "customer_id", "contact_id", "customer__name", "contact__name")
+        .order_by("pk")[:size]
     )
     for key_date in key_dates:
         if key_date.recurrence == KeyDate.Recurrence.ONCE:

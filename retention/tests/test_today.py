@@ -377,8 +377,41 @@ def test_each_row_links_where_reverse_says(client, alice, north):
     for url in (due.get_absolute_url(), reverse("touchpoints:quick_log", args=[due.pk]),
                 reverse("touchpoints:snooze", args=[due.pk]),
                 reverse("touchpoints:promise_close", args=[promise.pk])):
-        assert f'href="{url}' in page or f'action="{url}"' in page
-    assert f'id="birthday-{contact.pk}-action"' in page
+        assert f'href="{url}' in page or f'action="{url}?next=' in page
+    card = reverse("touchpoints:quick_log", args=[contact.customer_id]) + "?kind=card"
+    assert f'hx-get="{card}"' in page
+
+
+def test_today_stays_small_however_long_its_lists(client, alice, north):
+    """Each list shows its first few and a count: the page's HTML does not grow with the book."""
+    fill(alice, north, 40)
+    client.force_login(alice)
+
+    html = client.get("/today/").content
+
+    assert len(html) <= 40 * 1024, f"Today is {len(html) / 1024:.1f} KiB"
+    assert html.count(b'class="list-group-item today-row') <= 8 * TODAY_FIRST
+
+
+def test_an_action_opened_in_place_lands_in_its_own_row(client, alice, north):
+    """
+    The in-place links of a list send what they fetch to the next "today-action" box after them
+    (``hx-target`` on the list): every row with such a link has its own box, after the link.
+    """
+    import re
+
+    fill(alice, north, 3)
+    client.force_login(alice)
+
+    html = client.get("/today/").content.decode()
+
+    lists = re.findall(r'<ul class="list-group list-group-flush" hx-target="next \.today-action">(.*?)</ul>',
+                       html, re.S)
+    rows = [row for body in lists for row in re.findall(r"<li .*?</li>", body, re.S)]
+    in_place = [row for row in rows if "hx-get=" in row]
+    assert len(in_place) >= 9  # the check-ins, the birthdays and the key dates: cards
+    for row in in_place:
+        assert row.rindex("hx-get=") < row.index('<div class="today-action"></div>'), row
 
 
 def test_each_section_shows_its_most_urgent_few_and_see_all_pages_through_every_one(
