@@ -5,7 +5,7 @@ uploaded (stored, read, a field suggested per column), checked on the worker (th
 row's outcome recorded) and imported on the worker; then the same file again (every row found by its
 external id: nothing changes). Prints each step's time and the worker's peak RSS.
 
-usage: python bench/imports.py [--rows 100000] [--keep]
+usage: python bench/imports.py [--rows 100000] [--keep] [--json FILE]
 
 Starts one worker (``--pool=solo``) on ``CELERY_BROKER_URL``, which must be Redis; run it with the
 production settings (``DEBUG=false`` and what that requires), as a debug run keeps every query's SQL.
@@ -16,6 +16,7 @@ tables vacuumed before and after.
 import argparse
 import csv
 import datetime
+import json
 import os
 import resource
 import subprocess
@@ -75,6 +76,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--json", help="also write the results to this file")
     options = parser.parse_args()
     django_setup()
     from django.contrib.auth import get_user_model
@@ -97,6 +99,7 @@ def main():
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=os.environ.copy(),
     )
+    results = {"rows": options.rows, "file_mb": round(path.stat().st_size / 1e6, 1), "runs": {}}
     try:
         time.sleep(5)
         for attempt in ("first", "again"):
@@ -117,6 +120,14 @@ def main():
                   f"{customer_import.unchanged_count} unchanged); worker peak RSS {after_check:.0f} MB "
                   f"after the check, {peak_rss_mb(worker.pid):.0f} MB after the import; load average "
                   f"{os.getloadavg()[0]:.2f}", flush=True)
+            results["runs"][attempt] = {
+                "upload_seconds": round(upload_s, 1), "check_seconds": round(check_s, 1),
+                "import_seconds": round(import_s, 1), "created": customer_import.create_count,
+                "updated": customer_import.update_count, "unchanged": customer_import.unchanged_count,
+                "worker_peak_rss_mb": round(peak_rss_mb(worker.pid)), "load_average": os.getloadavg()[0],
+            }
+        if options.json:
+            Path(options.json).write_text(json.dumps(results, indent=1))
         print(f"this process (upload, mapping): peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:

@@ -2,7 +2,8 @@
 The benchmark: the main pages end to end, the daily scans and the survey answer under load, at each
 size of book, written to ``bench/results/`` and to ``docs/PERFORMANCE.md``.
 
-    .venv/bin/python bench/run.py --sizes 10000,100000 [--repeat 10] [--answers] [--no-docs]
+    .venv/bin/python bench/run.py --sizes 10000,100000 [--repeat 10] [--answers] [--imports] [--email]
+        [--no-docs]
 
 Each size has a PostgreSQL database of its own, ``retention_bench_<N>``, on the server of
 ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/``): made and filled with
@@ -17,7 +18,15 @@ For each size:
 - **scans**: ``run_daily_jobs`` in a fresh process, rolled back (``bench/scan.py``);
 - **the survey answer** (``--answers``): a campaign to every customer on a copy of the database,
   vacuumed, then 20 s of one-click answers from wrk (``bench/survey_answer_load.py``); the copy is
-  dropped.
+  dropped;
+- **the import** (``--imports``): a 100,000-row HubSpot-shaped file uploaded, checked and imported
+  on a real Celery worker, then the same file again (``bench/imports.py``, production settings; the
+  customers it made are deleted after);
+- **email** (``--email``): on a copy of the database, the programs' daily scan on a worker, then
+  that worker sending to a local SMTP sink for at most ``--send-seconds`` (``bench/programs.py``):
+  messages a second; the copy is dropped.
+
+The import and the email need a Redis broker (``CELERY_BROKER_URL``, default db 12 of 127.0.0.1).
 
 The results go to ``bench/results/<date>-<N>.json`` (with the machine, the load average and the
 date) and, unless ``--no-docs``, as tables between the ``bench/run`` markers of
@@ -55,6 +64,10 @@ def main():
     parser.add_argument("--sizes", default="10000,100000", help="customers, comma-separated")
     parser.add_argument("--repeat", type=int, default=10, help="timed requests a page (default 10)")
     parser.add_argument("--answers", action="store_true", help="also the survey answer under load")
+    parser.add_argument("--imports", action="store_true", help="also the import of a 100,000-row file")
+    parser.add_argument("--email", action="store_true", help="also the programs' scan and sending")
+    parser.add_argument("--send-seconds", type=int, default=120,
+                        help="with --email: time the sending this long at most (default 120)")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/PERFORMANCE.md as it is")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # the end-to-end pass, in its own process
     args = parser.parse_args()
@@ -67,7 +80,8 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     runs = []
     for size in sizes:
-        run = measure_size(size, repeat=args.repeat, answers=args.answers)
+        run = measure_size(size, repeat=args.repeat, answers=args.answers, imports=args.imports,
+                           email=args.send_seconds if args.email else None)
         path = RESULTS / f"{run['date'][:10]}-{size}.json"
         path.write_text(json.dumps(run, indent=1) + "\n")
         print(f"{size:,} customers: written to {path.relative_to(ROOT)}", flush=True)
@@ -99,9 +113,10 @@ def psql_admin(sql):
                           text=True).stdout.strip()
 
 
-def measure_size(size, *, repeat, answers):
+def measure_size(size, *, repeat, answers, imports=False, email=None):
     url = database_url(size)
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url,
+           "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")}
     run = {"customers": size, "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
            "machine": machine(), "load_average_before": os.getloadavg()[0], "seed_seconds": None}
     if psql_admin(f"SELECT count(*) FROM pg_database WHERE datname = 'retention_bench_{size}'") == "0":
@@ -144,6 +159,8 @@ def measure_size(size, *, repeat, answers):
                           check=True, capture_output=True, text=True)
     run["scan"] = json.loads(scan.stdout.strip().splitlines()[-1])
     run["answers"] = survey_answers(size, env) if answers else None
+    run["imports"] = import_file(env) if imports else None
+    run["email"] = programs_email(size, env, email) if email else None
     run["load_average_after"] = os.getloadavg()[0]
     return run
 
@@ -168,6 +185,30 @@ def survey_answers(size, env):
     rate = re.search(r"([\d.]+) requests/s", line)
     percentiles = {key: float(value) for key, value in re.findall(r"(p\d\d) ([\d.]+) ms", line)}
     return {"requests_per_second": float(rate.group(1)) if rate else None, **percentiles, "report": line}
+
+
+def import_file(env):
+    """A 100,000-row file through the import's steps on a worker, twice (``bench/imports.py``)."""
+    served = production_env(free_port()) | {key: env[key] for key in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, str(BENCH / "imports.py"), "--rows", "100000", "--json", out.name],
+                       cwd=ROOT, env=served, check=True, capture_output=True)
+        return json.load(open(out.name))
+
+
+def programs_email(size, env, send_seconds):
+    """The programs' scan and the sending to an SMTP sink, on a copy (``bench/programs.py``)."""
+    copy = f"retention_bench_{size}_email"
+    psql_admin(f'DROP DATABASE IF EXISTS "{copy}"')
+    psql_admin(f'CREATE DATABASE "{copy}" TEMPLATE "retention_bench_{size}"')
+    try:
+        copied = {**env, "DATABASE_URL": database_url(size, name=copy)}
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run([sys.executable, str(BENCH / "programs.py"), "--send-seconds", str(send_seconds),
+                            "--json", out.name], cwd=ROOT, env=copied, check=True, capture_output=True)
+            return json.load(open(out.name))
+    finally:
+        psql_admin(f'DROP DATABASE IF EXISTS "{copy}"')
 
 
 def end_to_end(repeat):
@@ -268,12 +309,30 @@ def render(runs):
     answers = [f"- the one-click survey answer at {run['customers']:,} customers: "
                f"{run['answers']['requests_per_second']:.0f} requests/s, "
                f"p95 {run['answers'].get('p95', 0):.0f} ms" for run in runs if run.get("answers")]
+    answers += [_imports_line(run) for run in runs if run.get("imports")]
+    answers += [_email_line(run) for run in runs if run.get("email")]
     about = [f"- {run['customers']:,} customers: measured {run['date']} on {run['machine']['cpus']} CPUs, "
              f"PostgreSQL {run['machine']['postgresql']}, load average {run['load_average_before']:.1f} "
              f"before and {run['load_average_after']:.1f} after"
              + (f"; seeded in {run['seed_seconds']:.0f} s" if run["seed_seconds"] else "")
              for run in runs]
     return "\n".join(lines + scans + [""] + answers + about)
+
+
+def _imports_line(run):
+    steps = "; ".join(
+        f"{attempt} {step['check_seconds'] + step['import_seconds']:.0f} s (check "
+        f"{step['check_seconds']:.0f} s, import {step['import_seconds']:.0f} s, worker "
+        f"{step['worker_peak_rss_mb']} MB)" for attempt, step in run["imports"]["runs"].items())
+    return f"- the import of a {run['imports']['rows']:,}-row file at {run['customers']:,} customers: {steps}"
+
+
+def _email_line(run):
+    email = run["email"]
+    return (f"- email at {run['customers']:,} customers: the programs' scan {email['scan_seconds']:.1f} s "
+            f"({email['messages_decided']:,} messages decided), then {email['messages_per_second']:.0f} "
+            f"messages/s to the SMTP sink from one worker ({email['messages_sent']:,} sent in "
+            f"{email['send_seconds']:.0f} s)")
 
 
 def write_docs(tables):
