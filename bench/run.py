@@ -174,6 +174,10 @@ def survey_answers(size, env):
     try:
         copied = {**env, "DATABASE_URL": url, "SURVEY_FATIGUE_DAYS": "0"}
         manage(copied, "survey_send", "NPS")
+        # The campaign queued its sending on the broker; no worker here is to send it, and the
+        # workers of the steps after this one (the import's) would take it up against another database.
+        subprocess.run([sys.executable, "-m", "celery", "-A", "retention", "purge", "-f"], cwd=ROOT,
+                       env=copied, check=True, capture_output=True)
         # As the campaign's answers come: once autovacuum has been through what it wrote.
         subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True, capture_output=True)
         load = subprocess.run([sys.executable, str(BENCH / "survey_answer_load.py"), "--requests", "8000",
