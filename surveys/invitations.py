@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from customers.models import Contact, Customer, new_token
 from customers.selectors import customer_search, email_contact
-from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit
+from touchpoints.messaging.ledger import SEND_BATCH_SIZE, enqueue_on_commit, outbox_statistics_refresh
 from touchpoints.messaging.policy import expires_at as latest_send_time
 from touchpoints.models import OutboxMessage, Program
 
@@ -225,6 +225,7 @@ def invitations_write(*, contacts, survey, campaign, send_after=None, now=None):
                 ["survey:", True, True, due, expires, stamp, campaign.pk, min(invited), max(invited)],
             )
             ids = [row[0] for row in cursor.fetchall()]
+        outbox_statistics_refresh(len(ids))
         if survey.first_sent_at is None:
             type(survey).objects.filter(pk=survey.pk, first_sent_at__isnull=True).update(first_sent_at=stamp)
             survey.first_sent_at = stamp

@@ -10,7 +10,7 @@ write their rows in bulk through ``scans.materialize`` and hand them over with
 import datetime
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..models import OutboxMessage
@@ -119,6 +119,25 @@ def queue_send(message_ids, countdown=0, *, now=None):
     OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).exclude(
         lease_until__gt=now).update(lease_until=lease)
     return True
+
+
+# A write of at least this many outbox rows at once refreshes the table's statistics.
+STATISTICS_AFTER_ROWS = 1_000
+
+
+def outbox_statistics_refresh(written):
+    """
+    After a scan or a campaign has written ``written`` outbox rows at once: ANALYZE the outbox when
+    that is many. Autovacuum refreshes a table's statistics only once a tenth of it has changed, so
+    until then a day that has just received thousands of messages is planned as empty, and the daily
+    cap's check (``cap.cap_verdict``, one query a message by address) reads the whole day's pending
+    rows through the ``(status, send_after)`` index instead of the address's few. At a million
+    customers that was 100 ms a message, 8 messages a second for a worker; with fresh statistics it
+    is 2 ms. ANALYZE reads a sample: under a second at that size.
+    """
+    if written >= STATISTICS_AFTER_ROWS:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {OutboxMessage._meta.db_table}")
 
 
 class RetryRefused(ValueError):

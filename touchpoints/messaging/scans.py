@@ -31,7 +31,7 @@ from customers.zones import local_dates
 from ..models import EmailSignature, OutboxMessage
 from .cards import card_reminders
 from .composing import new_message_id, occasion_reference
-from .ledger import SEND_BATCH_SIZE, enqueue_on_commit, stale_note
+from .ledger import SEND_BATCH_SIZE, enqueue_on_commit, outbox_statistics_refresh, stale_note
 from .occasions import CHUNK_SIZE, OCCASIONS, for_audience, merged_extra, thank_you_occasions
 from .policy import expires_at as latest_send_time
 from .unsubscribe import unsubscribe_url_for, with_footer
@@ -101,6 +101,8 @@ def programs_scan(*, on_date=None, now=None, dry_run=False, programs=None, repor
         materialize(occasions, compiled, report=report, people=people, dry_run=dry_run)
     if programs is None or "card_reminder" in programs:
         card_reminders(dates, settings_by_key["card_reminder"], report=report, dry_run=dry_run)
+    if not dry_run:
+        outbox_statistics_refresh(sum(report.counts[key]["queued"] for key in programs or EMAIL_PROGRAMS))
     return report
 
 

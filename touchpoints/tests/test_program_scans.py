@@ -214,3 +214,31 @@ def test_the_scan_tasks_run_the_scans(north, alice):
 
     assert result["birthday"]["queued"] == 1 and keys("birthday")
     assert thank_you_scan.delay().get() == {"thank_you": {"queued": 0}}
+
+
+# Statistics --------------------------------------------------------------------------------------
+
+
+def _analyzed(run):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return any(query["sql"].startswith("ANALYZE touchpoints_outboxmessage") for query in queries)
+
+
+def test_a_scan_that_writes_many_messages_refreshes_the_outboxs_statistics(north, alice, monkeypatch):
+    """A day just filled with messages must not be planned as empty (the daily cap's check)."""
+    from touchpoints.messaging import ledger
+
+    for n in range(3):
+        customer(north, alice, birthday=(3, 10), email=f"many{n}@example.com")
+    monkeypatch.setattr(ledger, "STATISTICS_AFTER_ROWS", 3)
+
+    assert _analyzed(lambda: programs_scan(on_date=DAY))
+    # The rerun writes nothing, and a smaller scan leaves the statistics to autovacuum.
+    assert not _analyzed(lambda: programs_scan(on_date=DAY))
+    monkeypatch.setattr(ledger, "STATISTICS_AFTER_ROWS", 4)
+    customer(north, alice, birthday=(3, 10), email="one@example.com")
+    assert not _analyzed(lambda: programs_scan(on_date=DAY))
