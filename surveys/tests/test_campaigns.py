@@ -302,3 +302,17 @@ def test_a_campaign_sent_while_the_broker_is_down_is_saved_as_due_and_the_page_a
     assert sent.status_code == 302 and sent["Location"] == f"/surveys/campaigns/{campaign.pk}/"
     assert campaign.status == "scheduled" and not Invitation.objects.exists()
     assert campaigns_due() == [campaign.pk]  # what the minute's scan sends once the broker is back
+
+
+def test_a_large_campaign_refreshes_the_outboxs_statistics(book, maria, monkeypatch):
+    """Its day just filled with invitations must not be planned as empty (the daily cap's check)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from touchpoints.messaging import ledger
+
+    monkeypatch.setattr(ledger, "STATISTICS_AFTER_ROWS", 3)
+    with CaptureQueriesContext(connection) as queries:
+        send(maria, SurveyFactory())
+
+    assert any(query["sql"].startswith("ANALYZE touchpoints_outboxmessage") for query in queries)
