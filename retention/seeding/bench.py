@@ -101,8 +101,10 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     # more than keeping them up to date.
     deferred = indexes_deferred(MODELS, say=say) if customers - have >= have else nullcontext()
     with deferred:
-        write_behind(batches, writer, done=progress)
-        ids.sync_sequences()
+        try:
+            write_behind(batches, writer, done=progress)
+        finally:  # past every id handed out, even if the load stopped: the app's inserts use them
+            ids.sync_sequences()
 
     step = time.monotonic()
     fresh = Customer.objects.filter(pk__range=(first_id, ids.last_used(Customer)))
