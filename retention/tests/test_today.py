@@ -451,3 +451,22 @@ def test_each_section_shows_its_most_urgent_few_and_see_all_pages_through_every_
     assert f"user={alice.pk}&amp;page=1" in theirs.content.decode()
     client.force_login(charlie)  # another team's account manager: not their day to open
     assert client.get(f"/today/all/complaints/?user={alice.pk}").status_code == 404
+
+
+def test_a_form_on_today_without_javascript_returns_to_the_day_it_came_from(client, maria, alice, day):
+    """The return address rides in each form's action (``?next=``): a manager lands on the same day."""
+    import html as markup
+    import re
+
+    promise = PromiseFactory(customer=day["alice"]["Fine"], owner=alice, due_on=days(0),
+                             description="Send the plan")
+    client.force_login(maria)
+    page = client.get(f"/today/?user={alice.pk}").content.decode()
+
+    form = rf'<form class="today-actions" method="post" action="([^"]*/promises/{promise.pk}/[^"]*)"'
+    action = re.search(form, page).group(1)
+    response = client.post(markup.unescape(action), {"status": "kept"})
+
+    assert response.status_code == 302 and response["Location"] == f"/today/?user={alice.pk}"
+    promise.refresh_from_db()
+    assert promise.status == "kept"
