@@ -23,6 +23,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .books import copy_fields
 from .parsing import is_timezone_name
 
 
@@ -344,6 +345,9 @@ class Contact(models.Model):
     )
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # The customer's book, kept by the database, so Today reads a book's birthdays of the week
+    # without looking up every customer who has one (customers/books.py).
+    team, owner = copy_fields("team", "owner").values()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -351,6 +355,7 @@ class Contact(models.Model):
         ordering = ["-is_primary", "name", "pk"]
         indexes = [
             models.Index(fields=["birthday_month", "birthday_day"], name="contact_birthday"),
+            models.Index(fields=["owner", "birthday_month", "birthday_day"], name="contact_book_birthday"),
             models.Index(fields=["email"], name="contact_email"),
             # An import finds a customer by a contact's email, regardless of case.
             models.Index(Lower("email"), name="contact_email_lower"),

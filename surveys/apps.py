@@ -7,16 +7,13 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_migrate
 
         from touchpoints.messaging.composers import register_composer
 
-        from .books import install_after_migrate
         from .email import compose_invitations
         from .invitations import register_sqlite_token
 
         connection_created.connect(register_sqlite_token, dispatch_uid="surveys.sqlite_token")
-        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="surveys.books")
 
         # Invitations and reminders are decided in bulk and written when sent.
         register_composer("survey", compose_invitations)

@@ -15,22 +15,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Contact, Customer, CustomerOwnedQuerySet, Team, filter_visible, new_token
-
-
-def customer_book_fields():
-    """
-    The customer's team and account manager, copied onto each invitation and answer so the results
-    count and cut them (``surveys.results.scoped``) without joining the customers. The database
-    keeps the copies (``surveys/books.py``): filled in when a row is written without them, and
-    rewritten when the customer moves to another team or account manager.
-    """
-    return {
-        "team": models.ForeignKey(Team, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-                                  null=True, blank=True, editable=False, related_name="+"),
-        "owner": models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                                   db_index=False, null=True, blank=True, editable=False, related_name="+"),
-    }
+from customers.books import copy_fields
+from customers.models import Contact, Customer, CustomerOwnedQuerySet, filter_visible, new_token
 
 
 class Survey(models.Model):
@@ -236,7 +222,9 @@ class Invitation(models.Model):
     # One invitation per contact and occasion: a campaign, a complaint, a period of a customer.
     # NULL for one made by hand: the unique constraint lets any number have none.
     occasion_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
-    team, owner = customer_book_fields().values()
+    # The customer's book, kept by the database, so the results count and cut invitations and
+    # answers without joining the customers (customers/books.py).
+    team, owner = copy_fields("team", "owner").values()
     token = models.CharField(max_length=64, default=new_token, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -345,7 +333,7 @@ class Response(models.Model):
 
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_responses")
-    team, owner = customer_book_fields().values()
+    team, owner = copy_fields("team", "owner").values()
     # Copied from the invitation, so results group and filter without joining it.
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, null=True, related_name="responses")
     campaign = models.ForeignKey(

@@ -44,7 +44,7 @@ def scoped(queryset, user):
     """
     ``queryset`` (invitations or responses) cut to what ``user`` may read of the results: the rule
     of ``filter_visible`` and an account manager's own book, on the customer's team and account
-    manager as each row carries them (``surveys/books.py``), without joining the customers.
+    manager as each row carries them (``customers/books.py``), without joining the customers.
     """
     queryset = filter_visible(queryset, user, customer="")
     if not is_manager(user):

@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Contact, Customer, CustomerOwnedQuerySet
+from customers.books import copy_fields
+from customers.models import Contact, Customer, CustomerOwnedQuerySet, filter_visible
 
 
 class Touchpoint(models.Model):
@@ -168,6 +169,10 @@ class EmailSignature(models.Model):
 
 
 class PromiseQuerySet(CustomerOwnedQuerySet):
+    def visible_to(self, user):
+        """The visibility rule on the promise's own copy of its customer's team: no join."""
+        return filter_visible(self, user, customer="")
+
     def open(self):
         return self.filter(status=Promise.Status.OPEN)
 
@@ -200,6 +205,9 @@ class Promise(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The customer's team, kept by the database, so the kept-on-time rates (Records, Today) count
+    # a team's promises without joining the customers (customers/books.py).
+    team = copy_fields("team")["team"]
 
     objects = PromiseQuerySet.as_manager()
 
@@ -207,6 +215,8 @@ class Promise(models.Model):
         ordering = ["due_on", "pk"]
         indexes = [
             models.Index(fields=["owner", "status", "due_on"], name="promise_owner_due"),
+            # The kept-on-time rates: an owner's promises due in a window, read from the index alone.
+            models.Index(fields=["owner", "due_on"], include=["status", "team"], name="promise_owner_rate"),
             models.Index(fields=["customer", "status"], name="promise_customer_status"),
         ]
 

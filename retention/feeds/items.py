@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from customers.models import Contact, KeyDate
-from retention.today import birthdays_within, book_rows, customers_of, dates_within
+from customers.models import KeyDate
+from retention.today import birthdays_within, book_contacts, book_rows, customers_of, dates_within
 from touchpoints.selectors import complaints_open, promises_due
 
 DAYS_BEFORE = 30
@@ -78,7 +78,7 @@ def feed_items(user, now=None):
             summary=f"Check in: {customer.name}",
             description=_overdue(customer.next_checkin_due, today, "Due"),
         ))
-    contacts = book_rows(Contact.objects.all(), user, user)
+    contacts = book_contacts(user, user)
     for contact, date in birthdays_within(contacts, days, FEED_LIST_SIZE):
         items.append(FeedItem(
             key=f"birthday-{contact.pk}-{date.year}", start=date, customer=contact.customer,

@@ -250,6 +250,8 @@ class BenchBook:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             contact = {
                 "id": ids.take(Contact), "customer_id": customer["id"], "name": f"{first} {last}",
+                # The customer's book, which the triggers would look up row by row (customers/books.py).
+                "team_id": customer["team_id"], "owner_id": customer["owner_id"],
                 "role": rng.choice(CONTACT_ROLES), "email": f"{slug(first)}.{slug(last)}@{domain}",
                 "phone": f"+44 20 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
                 "birthday_year": None, "birthday_month": None, "birthday_day": None,
@@ -364,7 +366,8 @@ class BenchBook:
             due = made + datetime.timedelta(days=rng.randint(2, 21))
             row = {
                 "customer_id": customer["id"], "contact_id": contacts[0]["id"], "touchpoint_id": None,
-                "owner_id": customer["owner_id"], "description": rng.choice(PROMISES),
+                "owner_id": customer["owner_id"], "team_id": customer["team_id"],
+                "description": rng.choice(PROMISES),
                 "due_on": due, "status": "open", "kept_on": None, "notes": "",
                 "created_at": self.moment(rng, customer, made), "closed_at": None,
             }

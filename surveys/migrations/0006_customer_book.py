@@ -7,16 +7,16 @@ from django.db import migrations, models
 
 def copy_and_keep(apps, schema_editor):
     """Every invitation and answer gets its customer's book; the triggers keep it from now on."""
-    from surveys import books
+    from customers import books
 
-    books.backfill(schema_editor.connection.alias)
+    books.backfill(["surveys_invitation", "surveys_response"], schema_editor.connection.alias)
     books.install(schema_editor.connection.alias)
 
 
 def drop_triggers(apps, schema_editor):
-    from surveys import books
+    from customers import books
 
-    books.uninstall(schema_editor.connection.alias)
+    books.uninstall(["surveys_invitation", "surveys_response"], schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
