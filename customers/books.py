@@ -3,7 +3,8 @@ The customer's book — its team and account manager — copied onto the rows th
 customer, and kept true by the database.
 
 Some pages count or cut many such rows by book at every request: Today a book's birthdays, Records
-and Today the promises kept on time, the survey results every invitation and answer. Joining each
+and Today the promises kept on time, Records and the dashboard the complaints, the survey results
+every invitation and answer. Joining each
 row to its customer to read two columns was most of their time at a million customers. So these
 rows carry a copy of what they need (``COPIES``; the model fields are ``copy_fields``), and
 triggers keep it whatever writes the rows (a form, an import's COPY, a campaign's
@@ -30,6 +31,7 @@ CUSTOMERS = "customers_customer"
 COPIES = {
     "customers_contact": ("team_id", "owner_id"),  # Today's birthdays of a book
     "touchpoints_promise": ("team_id",),  # kept-on-time rates (Records, Today); its owner is its own
+    "touchpoints_complaint": ("team_id", "owner_id"),  # a book's complaints (Records, the dashboard)
     "surveys_invitation": ("team_id", "owner_id"),  # the survey results
     "surveys_response": ("team_id", "owner_id"),
 }

@@ -242,6 +242,10 @@ class ComplaintTarget(models.Model):
 
 
 class ComplaintQuerySet(CustomerOwnedQuerySet):
+    def visible_to(self, user):
+        """The visibility rule on the complaint's own copy of its customer's team: no join."""
+        return filter_visible(self, user, customer="")
+
     def unresolved(self):
         return self.filter(status__in=[Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED])
 
@@ -283,6 +287,9 @@ class Complaint(models.Model):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The customer's team and account manager, kept by the database, so Records and the dashboard
+    # count a book's complaints without joining the customers (customers/books.py).
+    team, owner = copy_fields("team", "owner").values()
 
     objects = ComplaintQuerySet.as_manager()
 

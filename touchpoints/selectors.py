@@ -369,7 +369,8 @@ def complaint_records(*, viewer, handlers, now, days=PROMISE_RATE_DAYS):
     resolved = Q(resolved_at__gte=since)
     rows = (
         Complaint.objects.visible_to(viewer)
-        .annotate(person=Coalesce("handled_by", "customer__owner"))
+        # Who handles it, else the customer's account manager (the complaint's copy: no join).
+        .annotate(person=Coalesce("handled_by", "owner"))
         .filter(person__in=handlers)
         .filter(unresolved | resolved)
         .values("person")

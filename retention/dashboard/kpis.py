@@ -213,7 +213,7 @@ def complaints(scope, now=None):
         if connection.vendor == "postgresql":
             aggregates[f"median_{name}"] = Median(took, filter=resolved, output_field=DurationField())
     relevant = unresolved | Q(resolved_at__gte=periods["before"][0])
-    row = scope.of_customers(Complaint.objects.filter(relevant)).aggregate(**aggregates)
+    row = scope.of_customers(Complaint.objects.filter(relevant), path="").aggregate(**aggregates)
     for name, (start, end) in periods.items():
         if connection.vendor != "postgresql":
             row[f"median_{name}"] = _median(scope, took, start, end)
@@ -224,8 +224,8 @@ def complaints(scope, now=None):
 
 def _median(scope, took, start, end):
     """The median outside PostgreSQL (the embedded SQLite default): the period's few durations."""
-    durations = list(scope.of_customers(Complaint.objects.filter(resolved_at__gte=start, resolved_at__lt=end))
-                     .annotate(took=took).values_list("took", flat=True))
+    resolved = Complaint.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
+    durations = list(scope.of_customers(resolved, path="").annotate(took=took).values_list("took", flat=True))
     return statistics.median(durations) if durations else None
 
 

@@ -53,8 +53,12 @@ class Scope:
         return customers
 
     def of_customers(self, queryset, path="customer"):
-        """``queryset`` of a model that belongs to a customer, cut to the scope's customers."""
-        prefix = f"{path}__"
+        """
+        ``queryset`` of a model that belongs to a customer, cut to the scope's customers: by the
+        customer at ``path``, or by the row's own copy of its book with ``path=""``
+        (``customers/books.py``).
+        """
+        prefix = f"{path}__" if path else ""
         if not self.managing:
             return queryset.filter(**{f"{prefix}team_id__in": _visible_team_ids(self.user),
                                       f"{prefix}owner": self.user})

@@ -399,6 +399,7 @@ class BenchBook:
                 "resolution_due_at": opened + datetime.timedelta(hours=resolve),
                 "acknowledged_at": None, "resolved_at": None, "closed_at": None,
                 "resolution_notes": "", "handled_by_id": None, "opened_by_id": customer["owner_id"],
+                "team_id": customer["team_id"], "owner_id": customer["owner_id"],
             }
             age = self.now - opened
             if age > datetime.timedelta(days=10) or rng.random() < 0.3:
