@@ -14,14 +14,14 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, ExpressionWrapper, IntegerField, Q
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from customers.access import is_manager
 from customers.models import Team, filter_visible
 
-from .models import Campaign, Invitation, Response, Survey
+from .models import AnswerTally, Campaign, Invitation, InvitationTally, Response, Survey
 
 MONTHS = 12
 COMMENTS_SHOWN = 20
@@ -98,25 +98,17 @@ def survey_results(*, user, campaign=None, today=None):
     """
     Everything the results page shows, for ``user``, overall or for one campaign.
 
-    The answers are read once and counted in the database by each grouping the page shows
-    (``_answer_counts``: a few hundred rows at most); the invitations once, counted per campaign.
-    So the page costs the same handful of queries, each one scan, however many answers there are.
+    The answers are counted in the database by each grouping the page shows, in one query
+    (``_answer_counts``: a few hundred rows at most); the invitations once, per campaign. On
+    PostgreSQL both add up the tallies the database keeps (``surveys/tallies.py``), so the page
+    costs the same handful of small queries however many answers there are.
     """
     today = today or timezone.localdate()
-    invitations = scoped(Invitation.objects.all(), user)
     responses = scoped(Response.objects.all(), user)
     if campaign is not None:
-        invitations, responses = invitations.filter(campaign=campaign), responses.filter(campaign=campaign)
+        responses = responses.filter(campaign=campaign)
 
-    per_campaign = list(
-        invitations.order_by()
-        .values("campaign")
-        .annotate(
-            sent=Count("pk"),
-            opened=Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
-            answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        )
-    )
+    per_campaign = _invitation_counts(user, campaign)
     funnel = {key: sum(row[key] for row in per_campaign) for key in ("sent", "opened", "answered")}
     funnel["rate"] = round(100 * funnel["answered"] / funnel["sent"]) if funnel["sent"] else None
 
@@ -127,7 +119,7 @@ def survey_results(*, user, campaign=None, today=None):
         kind: dict.fromkeys(range(0, 11) if kind == "nps" else range(1, 6), 0) for kind in Survey.Kind.values
     }
     monthly, by_team, by_owner, by_campaign = {}, {}, {}, {}
-    for grouping, kind, category, score, month, campaign, team, owner, n in _answer_counts(responses):
+    for grouping, kind, category, score, month, of_campaign, team, owner, n in _answer_counts(user, campaign):
         if grouping == "score":
             by_kind[kind].add(category, n)
             distribution[kind][score] += n
@@ -136,7 +128,7 @@ def survey_results(*, user, campaign=None, today=None):
             if month >= start:
                 monthly.setdefault((month, kind), Tally()).add(category, n)
         elif grouping == "campaign":
-            by_campaign.setdefault((campaign, kind), Tally()).add(category, n)
+            by_campaign.setdefault((of_campaign, kind), Tally()).add(category, n)
         else:  # an account manager's book in a team: both tallies
             by_team.setdefault((team, kind), Tally()).add(category, n)
             by_owner.setdefault((owner, kind), Tally()).add(category, n)
@@ -170,6 +162,34 @@ def survey_results(*, user, campaign=None, today=None):
     }
 
 
+def tallied():
+    """
+    Whether PostgreSQL keeps the counts (``surveys/tallies.py``), so the page adds up a few
+    thousand tally rows instead of counting every row: on SQLite the rows are counted.
+    """
+    return connection.vendor == "postgresql"
+
+
+def _invitation_counts(user, campaign):
+    """[{campaign (None for none), sent, opened, answered}] of the invitations ``user`` may see."""
+    if tallied():
+        invitations = scoped(InvitationTally.objects.all(), user)
+        counts = {"sent": Sum("sent"), "opened": Sum("opened"), "answered": Sum("answered")}
+    else:
+        invitations = scoped(Invitation.objects.all(), user)
+        counts = {
+            "sent": Count("pk"),
+            "opened": Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
+            "answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        }
+    if campaign is not None:
+        invitations = invitations.filter(campaign=campaign)
+    rows = list(invitations.order_by().values("campaign").annotate(**counts))
+    for row in rows:
+        row["campaign"] = row["campaign"] or None  # a tally's 0: none
+    return rows
+
+
 # The answers counted four ways from one read: by score (the distribution and the totals), by month,
 # by campaign, and by book (team and account manager). PostgreSQL does it in one pass (grouping
 # sets); SQLite, which has none, counts a common table expression four times.
@@ -177,40 +197,49 @@ _GROUPED = {
     "postgresql": """
         SELECT CASE GROUPING(score, month, campaign, team)
                  WHEN 7 THEN 'score' WHEN 11 THEN 'month' WHEN 13 THEN 'campaign' ELSE 'book' END,
-               kind, category, score, month, campaign, team, owner, COUNT(*)
-        FROM ({answers}) AS answers (month, kind, category, score, campaign, team, owner)
+               kind, category, score, month, campaign, team, owner, SUM(n)
+        FROM ({answers}) AS answers (month, kind, category, score, campaign, team, owner, n)
         GROUP BY GROUPING SETS ((kind, category, score), (kind, category, month),
                                 (kind, category, campaign), (kind, category, team, owner))
     """,
     "sqlite": """
-        WITH answers (month, kind, category, score, campaign, team, owner) AS ({answers})
-        SELECT 'score', kind, category, score, NULL, NULL, NULL, NULL, COUNT(*)
+        WITH answers (month, kind, category, score, campaign, team, owner, n) AS ({answers})
+        SELECT 'score', kind, category, score, NULL, NULL, NULL, NULL, SUM(n)
           FROM answers GROUP BY kind, category, score
-        UNION ALL SELECT 'month', kind, category, NULL, month, NULL, NULL, NULL, COUNT(*)
+        UNION ALL SELECT 'month', kind, category, NULL, month, NULL, NULL, NULL, SUM(n)
           FROM answers GROUP BY kind, category, month
-        UNION ALL SELECT 'campaign', kind, category, NULL, NULL, campaign, NULL, NULL, COUNT(*)
+        UNION ALL SELECT 'campaign', kind, category, NULL, NULL, campaign, NULL, NULL, SUM(n)
           FROM answers GROUP BY kind, category, campaign
-        UNION ALL SELECT 'book', kind, category, NULL, NULL, NULL, team, owner, COUNT(*)
+        UNION ALL SELECT 'book', kind, category, NULL, NULL, NULL, team, owner, SUM(n)
           FROM answers GROUP BY kind, category, team, owner
     """,
 }
 
 
-def _answer_counts(responses):
+def _answer_counts(user, campaign):
     """
-    The answers of ``responses`` counted by kind and category in each grouping the page shows, in
-    one query: ``(grouping, kind, category, score, month, campaign, team, owner, n)`` rows, where
-    grouping names the columns that count ("score"; "month", as year × 100 + month; "campaign";
-    "book", the team and the account manager) and the others are None.
+    The answers ``user`` may see (of ``campaign``, if given) counted by kind and category in each
+    grouping the page shows, in one query: ``(grouping, kind, category, score, month, campaign,
+    team, owner, n)`` rows, where grouping names the columns that count ("score"; "month", as
+    year × 100 + month; "campaign"; "book", the team and the account manager) and the others
+    are None. From the tallies (each row a count) on PostgreSQL, else from the answers (each one).
     """
-    answers = responses.order_by().values_list(
-        ExpressionWrapper(ExtractYear("created_at") * 100 + ExtractMonth("created_at"), IntegerField()),
-        "kind", "category", "score", "campaign_id", "team_id", "owner_id",
+    if tallied():
+        answers, month, n = scoped(AnswerTally.objects.all(), user), "month", F("answers")
+    else:
+        answers, month, n = scoped(Response.objects.all(), user), "created_at", Value(1)
+    if campaign is not None:
+        answers = answers.filter(campaign=campaign)
+    answers = answers.order_by().values_list(
+        ExpressionWrapper(ExtractYear(month) * 100 + ExtractMonth(month), IntegerField()),
+        "kind", "category", "score", "campaign_id", "team_id", "owner_id", n,
     )
     sql, params = answers.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_GROUPED[connection.vendor].format(answers=sql), params)
-        return cursor.fetchall()
+        # A tally's 0 is none: no campaign, team or account manager.
+        return [(*row[:5], row[5] or None, row[6] or None, row[7] or None, row[8])
+                for row in cursor.fetchall()]
 
 
 def _month_starts(start, today):
