@@ -331,26 +331,27 @@ def promise_rates(*, viewer, owners, today, days=PROMISE_RATE_DAYS):
     the customers ``viewer`` sees: kept on time (kept or exceeded) out of those closed plus those
     still open past their date.
 
-    One aggregate query for any number of owners; owners without promises get a zero rate.
+    Two aggregate queries for any number of owners: the window's promises, read from the
+    ``promise_owner_rate`` index alone, and the few still open from before it (one query with
+    an OR of the two read every promise of the window from the table: 60 ms for a manager's
+    teams at a million customers). Owners without promises get a zero rate.
     """
     owners = _ids(owners)
     start = today - datetime.timedelta(days=days)
-    window = Q(due_on__gte=start, due_on__lte=today)
+    promises = Promise.objects.visible_to(viewer).filter(owner__in=owners).order_by()
     overdue = Q(status=Promise.Status.OPEN, due_on__lt=today)
-    rows = (
-        Promise.objects.visible_to(viewer).filter(owner__in=owners)
-        .filter(window | overdue)
-        .values("owner")
-        .annotate(
-            on_time=Count("pk", filter=window & Q(status__in=ON_TIME)),
-            counted=Count("pk", filter=window & (Q(status__in=CLOSED) | overdue)),
-            overdue=Count("pk", filter=overdue),
-        )
-        .order_by()
+    window = (
+        promises.filter(due_on__gte=start, due_on__lte=today).values("owner")
+        # Counted on due_on (never null), not the id: every column read is in the index.
+        .annotate(on_time=Count("due_on", filter=Q(status__in=ON_TIME)),
+                  counted=Count("due_on", filter=Q(status__in=CLOSED) | overdue),
+                  overdue=Count("due_on", filter=overdue))
     )
-    rates = {row["owner"]: PromiseRate(row["on_time"], row["counted"], row["overdue"])
-             for row in rows}
-    return {owner: rates.get(owner, PromiseRate(0, 0, 0)) for owner in owners}
+    late = dict(promises.filter(status=Promise.Status.OPEN, due_on__lt=start).values("owner")
+                .annotate(n=Count("*")).values_list("owner", "n"))
+    rates = {row["owner"]: PromiseRate(row["on_time"], row["counted"],
+                                       row["overdue"] + late.get(row["owner"], 0)) for row in window}
+    return {owner: rates.get(owner, PromiseRate(0, 0, late.get(owner, 0))) for owner in owners}
 
 
 def complaint_records(*, viewer, handlers, now, days=PROMISE_RATE_DAYS):
