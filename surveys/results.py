@@ -40,14 +40,15 @@ def csat(satisfied, total):
     return round(100 * satisfied / total) if total else None
 
 
-def scoped(queryset, user):
+def scoped(queryset, user, *, manager=None):
     """
     ``queryset`` (invitations or responses) cut to what ``user`` may read of the results: the rule
     of ``filter_visible`` and an account manager's own book, on the customer's team and account
     manager as each row carries them (``customers/books.py``), without joining the customers.
+    ``manager``: whether ``user`` is one, when the caller knows it already.
     """
     queryset = filter_visible(queryset, user, customer="")
-    if not is_manager(user):
+    if not (is_manager(user) if manager is None else manager):
         queryset = queryset.filter(owner=user)
     return queryset
 
@@ -104,11 +105,12 @@ def survey_results(*, user, campaign=None, today=None):
     costs the same handful of small queries however many answers there are.
     """
     today = today or timezone.localdate()
-    responses = scoped(Response.objects.all(), user)
+    manager = is_manager(user)
+    responses = scoped(Response.objects.all(), user, manager=manager)
     if campaign is not None:
         responses = responses.filter(campaign=campaign)
 
-    per_campaign = _invitation_counts(user, campaign)
+    per_campaign = _invitation_counts(user, campaign, manager)
     funnel = {key: sum(row[key] for row in per_campaign) for key in ("sent", "opened", "answered")}
     funnel["rate"] = round(100 * funnel["answered"] / funnel["sent"]) if funnel["sent"] else None
 
@@ -119,7 +121,8 @@ def survey_results(*, user, campaign=None, today=None):
         kind: dict.fromkeys(range(0, 11) if kind == "nps" else range(1, 6), 0) for kind in Survey.Kind.values
     }
     monthly, by_team, by_owner, by_campaign = {}, {}, {}, {}
-    for grouping, kind, category, score, month, of_campaign, team, owner, n in _answer_counts(user, campaign):
+    counts = _answer_counts(user, campaign, manager)
+    for grouping, kind, category, score, month, of_campaign, team, owner, n in counts:
         if grouping == "score":
             by_kind[kind].add(category, n)
             distribution[kind][score] += n
@@ -170,13 +173,13 @@ def tallied():
     return connection.vendor == "postgresql"
 
 
-def _invitation_counts(user, campaign):
+def _invitation_counts(user, campaign, manager):
     """[{campaign (None for none), sent, opened, answered}] of the invitations ``user`` may see."""
     if tallied():
-        invitations = scoped(InvitationTally.objects.all(), user)
+        invitations = scoped(InvitationTally.objects.all(), user, manager=manager)
         counts = {"sent": Sum("sent"), "opened": Sum("opened"), "answered": Sum("answered")}
     else:
-        invitations = scoped(Invitation.objects.all(), user)
+        invitations = scoped(Invitation.objects.all(), user, manager=manager)
         counts = {
             "sent": Count("pk"),
             "opened": Count("pk", filter=Q(opened_at__isnull=False) | Q(answered_at__isnull=False)),
@@ -216,7 +219,7 @@ _GROUPED = {
 }
 
 
-def _answer_counts(user, campaign):
+def _answer_counts(user, campaign, manager):
     """
     The answers ``user`` may see (of ``campaign``, if given) counted by kind and category in each
     grouping the page shows, in one query: ``(grouping, kind, category, score, month, campaign,
@@ -225,9 +228,9 @@ def _answer_counts(user, campaign):
     are None. From the tallies (each row a count) on PostgreSQL, else from the answers (each one).
     """
     if tallied():
-        answers, month, n = scoped(AnswerTally.objects.all(), user), "month", F("answers")
+        answers, month, n = scoped(AnswerTally.objects.all(), user, manager=manager), "month", F("answers")
     else:
-        answers, month, n = scoped(Response.objects.all(), user), "created_at", Value(1)
+        answers, month, n = scoped(Response.objects.all(), user, manager=manager), "created_at", Value(1)
     if campaign is not None:
         answers = answers.filter(campaign=campaign)
     answers = answers.order_by().values_list(
