@@ -4,9 +4,9 @@ customer, and kept true by the database.
 
 Some pages count or cut many such rows by book at every request: Today a book's birthdays, Records
 and Today the promises kept on time, Records and the dashboard the complaints, the survey results
-every invitation and answer. Joining each
-row to its customer to read two columns was most of their time at a million customers. So these
-rows carry a copy of what they need (``COPIES``; the model fields are ``copy_fields``), and
+every invitation and answer (through their tallies, ``surveys/tallies.py``). Joining each row to
+its customer to read two columns was most of their time at a million customers. So these rows
+carry a copy of what they need (``COPIES``; the model fields are ``copy_fields``), and
 triggers keep it whatever writes the rows (a form, an import's COPY, a campaign's
 ``INSERT … SELECT``, the one-click answer, a seed, the admin):
 
