@@ -404,50 +404,6 @@ class Answer(models.Model):
         return self.value
 
 
-class AnswerTally(models.Model):
-    """
-    Answers counted by book, kind, score, month and campaign, kept by PostgreSQL's triggers
-    (``surveys/tallies.py``, which makes the table: none on SQLite). 0 stands for no team,
-    account manager or campaign. Read only, by the results.
-    """
 
-    pk = models.CompositePrimaryKey("team_id", "owner_id", "kind", "score", "category", "month",
-                                    "campaign_id")
-    team = models.ForeignKey("customers.Team", on_delete=models.DO_NOTHING, db_constraint=False,
-                             related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+")
-    kind = models.CharField(max_length=10)
-    score = models.SmallIntegerField()
-    category = models.CharField(max_length=10)
-    month = models.DateField()
-    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    answers = models.IntegerField()
-
-    class Meta:
-        managed = False
-        db_table = "surveys_answer_tally"
-
-    def __str__(self):
-        return f"{self.answers} × {self.kind} {self.score} in {self.month:%Y-%m}"
-
-
-class InvitationTally(models.Model):
-    """Invitations sent, opened and answered by book and campaign; as ``AnswerTally``."""
-
-    pk = models.CompositePrimaryKey("team_id", "owner_id", "campaign_id")
-    team = models.ForeignKey("customers.Team", on_delete=models.DO_NOTHING, db_constraint=False,
-                             related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    sent = models.IntegerField()
-    opened = models.IntegerField()
-    answered = models.IntegerField()
-
-    class Meta:
-        managed = False
-        db_table = "surveys_invitation_tally"
-
-    def __str__(self):
-        return f"{self.sent} sent, {self.answered} answered"
+# The results' tallies, kept by PostgreSQL (``surveys/tallies.py``), live in their own module.
+from .tally_models import AnswerTally, InvitationTally  # noqa: E402,F401
