@@ -23,7 +23,7 @@ their copy columns, so the migrations of any app may run in any order.
 """
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, migrations, models
 
 CUSTOMERS = "customers_customer"
 
@@ -198,6 +198,22 @@ def backfill(tables, using="default"):
                 WHERE c.id = {table}.customer_id
                   AND ({" OR ".join(f"{table}.{c} IS DISTINCT FROM c.{c}" for c in columns)})
             """)
+
+
+def copy_and_keep(tables):
+    """
+    The migration operation for copies added to ``tables``: every row gets its customer's book,
+    then the triggers keep it (undone: their triggers are dropped, the others kept).
+    """
+
+    def forward(apps, schema_editor):
+        backfill(tables, schema_editor.connection.alias)
+        install(schema_editor.connection.alias)
+
+    def backward(apps, schema_editor):
+        uninstall(tables, schema_editor.connection.alias)
+
+    return migrations.RunPython(forward, backward, elidable=False)
 
 
 def install_after_migrate(sender, using="default", **kwargs):

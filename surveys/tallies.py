@@ -181,5 +181,10 @@ def uninstall(using="default"):
 
 
 def install_after_migrate(sender, using="default", **kwargs):
-    """``post_migrate``: the tallies, once the tables they count exist."""
-    install(using)
+    """
+    ``post_migrate``: the tallies' triggers again, and a recount if ``TIME_ZONE`` has changed,
+    where their migration made them (none after it is undone).
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql" and ANSWERS in connection.introspection.table_names():
+        install(using)

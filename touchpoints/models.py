@@ -223,8 +223,9 @@ class Promise(models.Model):
         ordering = ["due_on", "pk"]
         indexes = [
             models.Index(fields=["owner", "status", "due_on"], name="promise_owner_due"),
-            # The kept-on-time rates: an owner's promises due in a window, read from the index alone.
-            models.Index(fields=["owner", "due_on"], include=["status", "team"], name="promise_owner_rate"),
+            # The kept-on-time rates: an owner's promises due in a window, read from the index alone
+            # (status and team as keys, not INCLUDE, which SQLite has not).
+            models.Index(fields=["owner", "due_on", "status", "team"], name="promise_owner_rate"),
             models.Index(fields=["customer", "status"], name="promise_customer_status"),
         ]
 

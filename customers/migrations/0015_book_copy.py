@@ -4,29 +4,17 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from customers import books
 
-def copy_and_keep(apps, schema_editor):
-    """
-    Every contact gets its customer's book, and the triggers keep it from now on, with those of
-    the survey invitations and answers (which had their own until now: dropped here).
-    """
-    from customers import books
 
-    alias = schema_editor.connection.alias
-    books.backfill(["customers_contact"], alias)
-    books.install(alias)
+def drop_legacy(apps, schema_editor):
+    """The survey rows' own triggers of before (surveys 0006): the ones of books.py replace them."""
     with schema_editor.connection.cursor() as cursor:
         if schema_editor.connection.vendor == "postgresql":
             cursor.execute("DROP TRIGGER IF EXISTS surveys_book_follow ON customers_customer")
             cursor.execute("DROP FUNCTION IF EXISTS surveys_book_fill(), surveys_book_follow()")
         else:
             cursor.execute("DROP TRIGGER IF EXISTS surveys_book_follow")
-
-
-def drop_triggers(apps, schema_editor):
-    from customers import books
-
-    books.uninstall(["customers_contact"], schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
@@ -47,7 +35,8 @@ class Migration(migrations.Migration):
             name='team',
             field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.team'),
         ),
-        migrations.RunPython(copy_and_keep, drop_triggers, elidable=False),
+        books.copy_and_keep(['customers_contact']),
+        migrations.RunPython(drop_legacy, migrations.RunPython.noop, elidable=False),
         migrations.AddIndex(
             model_name='contact',
             index=models.Index(fields=['owner', 'birthday_month', 'birthday_day'], name='contact_book_birthday'),

@@ -4,19 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-def copy_and_keep(apps, schema_editor):
-    """Every invitation and answer gets its customer's book; the triggers keep it from now on."""
-    from customers import books
-
-    books.backfill(["surveys_invitation", "surveys_response"], schema_editor.connection.alias)
-    books.install(schema_editor.connection.alias)
-
-
-def drop_triggers(apps, schema_editor):
-    from customers import books
-
-    books.uninstall(["surveys_invitation", "surveys_response"], schema_editor.connection.alias)
+from customers import books
 
 
 class Migration(migrations.Migration):
@@ -48,5 +36,5 @@ class Migration(migrations.Migration):
             name='team',
             field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.team'),
         ),
-        migrations.RunPython(copy_and_keep, drop_triggers, elidable=False),
+        books.copy_and_keep(['surveys_invitation', 'surveys_response']),
     ]
