@@ -10,6 +10,7 @@ made from and what it was:
   has the score of the row before it), so the table grows with change, not with days × customers;
 - ``HealthOverride``: a manager's score for a customer, with why and until when;
 - ``BookDay``: the nightly tally of each book (team and owner) that the dashboard's trends read;
+- ``HealthScan``: one recompute of every score, cut into slices the workers run side by side;
 - ``DigestPreference``: whether a manager gets the weekly digest, and in which time zone.
 
 How the score is computed: ``retention/health/`` and ``docs/HEALTH.md``.
@@ -137,6 +138,29 @@ class HealthOverride(models.Model):
 
     def __str__(self):
         return f"{self.score} for {self.customer_id} until {self.expires_on}"
+
+
+class HealthScan(models.Model):
+    """
+    One recompute of every customer's health on the workers (``retention/health/nightly.py``): the
+    slices of ids it was cut into, those done and what they counted. The last slice done records
+    the books' tally and sets ``finished_at``.
+    """
+
+    started_at = models.DateTimeField(help_text="The scores are computed as of this moment.")
+    slices = models.PositiveIntegerField()
+    slices_done = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    snapshots = models.PositiveIntegerField(default=0)
+    cleared = models.PositiveIntegerField(default=0)
+    overrides_ended = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Health scan of {self.started_at:%Y-%m-%d %H:%M}: {self.slices_done}/{self.slices} slices"
 
 
 class BookDay(models.Model):

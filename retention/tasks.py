@@ -4,7 +4,8 @@ the beat schedule (``retention/celery.py``) and must not change."""
 from celery import shared_task
 
 from .digest import manager_digests_send
-from .health.recompute import health_daily, health_recompute, health_sweep
+from .health.nightly import SLICE_IDS, health_scan_start, health_slice
+from .health.recompute import health_recompute, health_sweep
 
 
 @shared_task
@@ -21,9 +22,17 @@ def health_sweep_task():
 
 
 @shared_task
-def health_scan_task():
-    """Nightly (and after the weights change): every customer's health, then the books' tally."""
-    return health_daily().as_dict()
+def health_scan_task(slice_ids=SLICE_IDS):
+    """Nightly (and after the weights change): every customer's health, in slices for the workers."""
+    scan = health_scan_start(slice_ids=slice_ids)
+    return {"scan": scan.pk, "slices": scan.slices}
+
+
+@shared_task
+def health_slice_task(scan_id, low, high):
+    """One slice of a scan: the customers of ids low ≤ id < high; the last one done tallies the books."""
+    report = health_slice(scan_id, low, high)
+    return None if report is None else report.as_dict()
 
 
 @shared_task

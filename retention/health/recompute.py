@@ -76,23 +76,32 @@ def health_scan(*, now=None, batch_size=BATCH_SIZE, dry_run=False, customers=Non
     """
     started = time.monotonic()
     now = now or timezone.now()
-    weights = current_weights()
     report = ScanReport()
-    everyone = Customer.objects.all() if customers is None else customers
     if not dry_run:
         report.overrides_ended = overrides_expire(now=now)
-        report.cleared = _clear_outside_program(everyone, now)
-    in_program = everyone.in_program().order_by()
+    health_scan_customers(Customer.objects.all() if customers is None else customers, now=now,
+                          report=report, batch_size=batch_size, dry_run=dry_run)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def health_scan_customers(customers, *, now, report, batch_size=BATCH_SIZE, dry_run=False):
+    """
+    The scan's work on ``customers`` (a queryset), adding to ``report``: those out of the program
+    lose their score, those in it are scored batch by batch. The nightly slices (``nightly``) each
+    run it on their range of ids.
+    """
+    weights = current_weights()
+    if not dry_run:
+        report.cleared += _clear_outside_program(customers, now)
+    in_program = customers.in_program().order_by()
     bounds = in_program.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
-        report.seconds = time.monotonic() - started
-        return report
+        return
     for start in range(bounds["low"], bounds["high"] + 1, batch_size):
         ids = list(in_program.filter(pk__gte=start, pk__lt=start + batch_size).values_list("pk", flat=True))
         if ids:
             _scan_batch(ids, weights=weights, now=now, report=report, dry_run=dry_run)
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def _scan_batch(ids, *, weights, now, report, dry_run=False):

@@ -18,9 +18,10 @@ from customers.services import (
     customer_update,
     purchase_add,
 )
+from retention.health.nightly import health_scan_start, health_slice
 from retention.health.overrides import override_set
 from retention.health.recompute import health_recompute, health_scan, health_sweep
-from retention.models import HealthOverride, HealthSnapshot
+from retention.models import BookDay, HealthOverride, HealthScan, HealthSnapshot
 from surveys.models import Invitation, Response
 from surveys.services import invitation_create, response_record
 from surveys.tests.factories import SurveyFactory
@@ -158,6 +159,36 @@ def test_the_scan_stores_what_the_one_customer_recompute_stores(varied_book):
     assert one_by_one["overridden"]["health_score"] == 80
     assert {row["health_band"] for row in one_by_one.values()} == {"", "healthy", "watch", "at_risk"}, {
         name: (row["health_score"], row["health_band"]) for name, row in one_by_one.items()}
+
+
+def test_the_scan_in_slices_for_the_workers_stores_the_same_and_the_last_slice_tallies_the_books(
+        varied_book, django_capture_on_commit_callbacks):
+    forget_health()
+    for customer in varied_book.values():
+        health_recompute(customer_id=customer.pk)
+    one_by_one, one_by_one_snapshots = stored(varied_book), snapshots()
+    forget_health()
+    Customer.objects.filter(pk=varied_book["churned"].pk).update(health_score=77, health_band="healthy")
+
+    with django_capture_on_commit_callbacks() as queued:  # what would go to the workers
+        scan = health_scan_start(slice_ids=2)
+    slices = [callback.args for callback in queued]
+    ids = sorted(c.pk for c in varied_book.values())
+    assert scan.slices == len(slices) == (ids[-1] - ids[0]) // 2 + 1
+    assert [(low, high) for _, low, high in slices] == [
+        (low, min(low + 2, ids[-1] + 1)) for low in range(ids[0], ids[-1] + 1, 2)]
+
+    for done, (scan_id, low, high) in enumerate(reversed(slices), start=1):  # in any order
+        assert not BookDay.objects.exists()  # the tally waits for every score
+        health_slice(scan_id, low, high)
+        scan.refresh_from_db()
+        assert (scan.slices_done, scan.finished_at is None) == (done, done < len(slices))
+
+    assert stored(varied_book) == one_by_one
+    assert snapshots() == one_by_one_snapshots
+    assert (scan.scored, scan.cleared) == (9, 1)
+    assert BookDay.objects.filter(date=TODAY).exists()
+    assert HealthScan.objects.get() == scan
 
 
 def test_the_scan_clears_the_score_of_a_customer_who_left_the_program(varied_book):
