@@ -13,7 +13,11 @@ the run can be repeated. Measured:
   or after the weights changed): the heaviest case;
 - ``one customer``: ``health_recompute`` of ``--customers`` customers picked at random in the
   program, one at a time, as when a touchpoint is logged (median and p95);
-- ``tally``: ``book_days_record`` for today (the dashboard's figures).
+- ``tally``: ``book_days_record`` for today (the dashboard's figures);
+- with ``--workers N``, afterwards: the recompute as the nightly and a change of weights run it,
+  ``health_scan_task`` cut into slices for one Celery worker of N processes, timed from the start
+  to the last slice's tally, once on a usual night and once with every stored score forgotten
+  first. These runs commit, as the nightly does: the database is left scored as of today.
 
 Prints the load average before and after: the machine is shared, and the figures scale with it.
 """
@@ -23,10 +27,13 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from _setup import django_setup
+from _setup import ROOT, django_setup
 
 django_setup()
 
@@ -41,6 +48,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=200, help="one-customer recomputes to time")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also time the recompute on a worker of this many processes (commits)")
     args = parser.parse_args()
     if not Customer.objects.filter(external_id__startswith="BENCH-").exists():
         sys.exit("No bench data: run `manage.py seed_bench --customers N` on this database first.")
@@ -65,9 +74,53 @@ def main():
         report = timed("cold scan (every customer written)", lambda: health_scan())
         print(f"    {report.scored:,} scored, {report.snapshots:,} snapshots written")
         transaction.set_rollback(True)
+    if args.workers:
+        on_workers(args.workers)
     load = os.getloadavg()
     print(f"load average after {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+
+
+def on_workers(processes):
+    """
+    The recompute on a real worker of ``processes`` processes, as ``health_scan_task`` runs it
+    (``health_scan_start`` queues the slices): a usual night, then a cold one.
+    """
+    from retention.health.nightly import health_scan_start
+    from retention.models import HealthScan
+
+    log = tempfile.NamedTemporaryFile(prefix="bench-health-worker-", suffix=".log", delete=False)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "retention", "worker", "--pool=prefork",
+         f"--concurrency={processes}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "-n", f"bench-health-{os.getpid()}@%h"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait(lambda: "ready." in Path(log.name).read_text(errors="replace"), worker, log.name, 60)
+        for label, forget in (("usual night", False), ("every score forgotten first", True)):
+            if forget:
+                Customer.objects.update(health_score=None, health_band="", health_factors={},
+                                        health_computed_at=None)
+            started = time.monotonic()
+            scan = health_scan_start()
+            finished = HealthScan.objects.filter(pk=scan.pk, finished_at__isnull=False)
+            wait(finished.exists, worker, log.name, 1800)
+            scan.refresh_from_db()
+            print(f"  on {processes} worker processes, {label}: {time.monotonic() - started:.1f} s "
+                  f"({scan.slices} slices; {scan.scored:,} scored, {scan.snapshots:,} snapshots)",
+                  flush=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+def wait(condition, worker, log, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            sys.exit("the health worker stopped or took too long:\n" + Path(log).read_text()[-3000:])
+        time.sleep(0.2)
 
 
 def timed(label, run):

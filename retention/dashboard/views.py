@@ -28,6 +28,9 @@ from .forms import CustomerReassignForm, OwnerTaskForm
 from .kpis import dashboard_figures
 from .scope import PERIODS, dashboard_scope
 
+# Coverage shows the account managers with the lowest first; a manager of hundreds asks for all.
+COVERAGE_FIRST = 20
+
 
 @require_GET
 def dashboard(request):
@@ -39,7 +42,9 @@ def dashboard(request):
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)
-    context.update(figures, exports=EXPORTS, charts={
+    every = request.GET.get("coverage") == "all"
+    coverage = figures["coverage_rows"] if every else figures["coverage_rows"][:COVERAGE_FIRST]
+    context.update(figures, exports=EXPORTS, coverage_shown=coverage, coverage_first=COVERAGE_FIRST, charts={
         "bands": {
             "labels": [date_format(row["date"], "MONTH_DAY_FORMAT") for row in figures["history"]],
             "healthy": [row["healthy"] for row in figures["history"]],
@@ -49,8 +54,8 @@ def dashboard(request):
         },
         "coverage": {
             "labels": [row["owner"].get_full_name() or row["owner"].get_username() if row["owner"]
-                       else "No owner" for row in figures["coverage_rows"]],
-            "coverage": [row["coverage"] or 0 for row in figures["coverage_rows"]],
+                       else "No owner" for row in coverage],
+            "coverage": [row["coverage"] or 0 for row in coverage],
         },
         "cohorts": cohort_chart(figures["cohorts"]),
     })

@@ -32,7 +32,7 @@ from customers.models import Customer
 from ..models import HealthScan
 from .recompute import ScanReport, health_scan_customers, overrides_expire
 
-SLICE_IDS = 20_000  # about 3 s of one worker; a million customers make 50 slices to share out
+SLICE_IDS = 10_000  # a few seconds of one worker: a million customers make 100 slices to share out
 KEEP_DAYS = 90  # how long the record of a scan is kept
 
 

@@ -118,6 +118,24 @@ def test_the_dashboard_shows_coverage_per_account_manager(client, maria, north, 
     assert response.context["kpis"]["coverage"].value == 67
 
 
+def test_the_dashboard_shows_the_lowest_coverage_first_and_all_on_request(
+        client, maria, north, south, alice, charlie, monkeypatch):
+    monkeypatch.setattr("retention.dashboard.views.COVERAGE_FIRST", 1)
+    CustomerFactory(team=north, owner=alice, next_checkin_due=TODAY - datetime.timedelta(days=3))
+    CustomerFactory(team=south, owner=charlie, next_checkin_due=TODAY + datetime.timedelta(days=3))
+    book_days_record(on=TODAY)
+    client.force_login(maria)
+
+    first = client.get("/dashboard/")
+    assert [row["owner"] for row in first.context["coverage_shown"]] == [alice]
+    assert "The 1 lowest of 2 account managers" in first.content.decode()
+    assert first.context["charts"]["coverage"]["coverage"] == [0]
+
+    every = client.get("/dashboard/?coverage=all")
+    assert [row["owner"] for row in every.context["coverage_shown"]] == [alice, charlie]
+    assert "All 2 account managers, the lowest first" in every.content.decode()
+
+
 def test_the_dashboard_query_count_does_not_grow(
     client, maria, north, south, alice, django_assert_max_num_queries
 ):
