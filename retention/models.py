@@ -16,10 +16,13 @@ made from and what it was:
 How the score is computed: ``retention/health/`` and ``docs/HEALTH.md``.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from customers.models import Customer, Team, default_timezone, validate_timezone
 
@@ -147,6 +150,9 @@ class HealthScan(models.Model):
     the books' tally and sets ``finished_at``.
     """
 
+    # A scan unfinished after this long has lost a slice (a worker gone): it will not finish.
+    STALLED_AFTER = datetime.timedelta(hours=1)
+
     started_at = models.DateTimeField(help_text="The scores are computed as of this moment.")
     slices = models.PositiveIntegerField()
     slices_done = models.PositiveIntegerField(default=0)
@@ -161,6 +167,14 @@ class HealthScan(models.Model):
 
     def __str__(self):
         return f"Health scan of {self.started_at:%Y-%m-%d %H:%M}: {self.slices_done}/{self.slices} slices"
+
+    @property
+    def stalled(self):
+        return self.finished_at is None and timezone.now() - self.started_at > self.STALLED_AFTER
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None
 
 
 class BookDay(models.Model):

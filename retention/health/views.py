@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from customers.access import admin_required, customer_for_user, manager_required
 from customers.models import Customer, Team
 
+from ..models import HealthScan
 from .forms import OverrideForm, WeightsForm
 from .overrides import override_end, override_in_force, override_set
 from .snapshots import score_history
@@ -37,7 +38,7 @@ def weights_page(request):
         else:
             messages.error(request, "Nothing was saved: please correct the errors below.")
     return render(request, "retention/health/weights.html", {
-        "form": form, "current": current, "preview": preview,
+        "form": form, "current": current, "preview": preview, "scan": HealthScan.objects.first(),
     })
 
 

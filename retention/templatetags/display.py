@@ -8,6 +8,7 @@ How values read on every page, one filter each, built into every template (setti
 - ``{{ moment|zoned }}``: a date-time in the current time zone, with the zone named.
 - ``{{ amount|money }}`` / ``{{ amount|money:2 }}``: an amount with the installation's currency.
 - ``{{ contact|birthday }}``: a contact's birthday as a date reads, without the year when unknown.
+- ``{{ timedelta|elapsed }}``: how long something took, to the second ("1 min 40 s", "2 h 5 min").
 
 Plain dates and date-times use Django's named formats (``|date``, ``|date:"DATETIME_FORMAT"``),
 set in retention/formats/en/formats.py.
@@ -82,3 +83,18 @@ def birthday(contact):
     # A leap year stands in for an unknown one, so 29 February stays a date.
     day = datetime.date(contact.birthday_year or 2000, contact.birthday_month, contact.birthday_day)
     return date_filter(day) if contact.birthday_year else date_filter(day, "MONTH_DAY_FORMAT")
+
+
+@register.filter
+def elapsed(delta):
+    """A ``timedelta`` as people say how long something took: "12 s", "1 min 40 s", "2 h 5 min"."""
+    if delta is None:
+        return ""
+    seconds = max(0, round(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    return f"{seconds} s"

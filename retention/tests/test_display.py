@@ -78,3 +78,10 @@ def test_it_shows_a_birthday_with_or_without_its_year(year, words):
     month, day = (2, 29) if words == "29 Feb" else (5, 30)
     contact = Contact(birthday_year=year, birthday_month=month, birthday_day=day)
     assert render("{{ contact|birthday }}", contact=contact) == words
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (0.4, "0 s"), (12, "12 s"), (60, "1 min"), (100, "1 min 40 s"), (3600, "1 h"), (7500, "2 h 5 min"),
+])
+def test_it_says_how_long_something_took(seconds, words):
+    assert render("{{ d|elapsed }}", d=datetime.timedelta(seconds=seconds)) == words

@@ -14,7 +14,7 @@ from customers.models import Customer
 from customers.services import customer_create, purchase_add
 from customers.tests.factories import UserFactory
 from retention.health.recompute import health_recompute
-from retention.models import HealthOverride, HealthWeights
+from retention.models import HealthOverride, HealthScan, HealthWeights
 from touchpoints.services import complaint_open, promise_create, touchpoint_log
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,20 @@ def test_the_preview_counts_what_saving_then_moves(client, admin_user, scored_bo
     assert [label for label, *_ in preview.by_change] == ["contact recency", "complaints", "healthy from"]
     saved = HealthWeights.objects.get()
     assert (saved.recency, saved.complaints, saved.healthy_from, saved.updated_by) == (5, 40, 60, admin_user)
+    # The recompute ran on the workers (eagerly here), and the page says so.
+    assert "Every score was last recomputed 10 Mar 2026, 12:00: 12 customers scored in 0 s." in " ".join(
+        client.get("/health/weights/").content.decode().split())
+
+
+@pytest.mark.parametrize(("started_ago", "words"), [
+    (datetime.timedelta(minutes=1),
+     "Every score is being recomputed: 3 of 10 parts done, 2,500 customers scored so far."),
+    (datetime.timedelta(hours=2), "did not finish (3 of 10 parts done): a worker stopped."),
+])
+def test_the_weights_page_shows_a_recompute_under_way_or_stalled(client, admin_user, started_ago, words):
+    HealthScan.objects.create(started_at=NOW - started_ago, slices=10, slices_done=3, scored=2_500)
+    client.force_login(admin_user)
+    assert words in " ".join(client.get("/health/weights/").content.decode().split())
 
 
 def test_the_live_preview_answers_as_the_admin_types(client, admin_user, scored_book):
