@@ -190,7 +190,8 @@ def test_figures_compare_the_period_with_the_one_before(client, maria, alice, no
     book_days_record(on=TODAY)
     client.force_login(maria)
 
-    context = client.get("/dashboard/").context
+    response = client.get("/dashboard/")
+    context = response.context
     kpis = context["kpis"]
 
     assert (kpis["churned"].value, kpis["churned"].previous) == (1, 2)
@@ -200,6 +201,7 @@ def test_figures_compare_the_period_with_the_one_before(client, maria, alice, no
     assert kpis["promises"].value == 50
     assert kpis["complaints_open"].value == 1
     assert context["churn_reasons"] == [("Price", 1)]
+    assert '<li>Price <span class="text-muted">(1)</span></li>' in response.content.decode()
 
 
 # Who sees what -----------------------------------------------------------------------------------
