@@ -14,15 +14,17 @@ the run can be repeated. Measured:
 - ``one customer``: ``health_recompute`` of ``--customers`` customers picked at random in the
   program, one at a time, as when a touchpoint is logged (median and p95);
 - ``tally``: ``book_days_record`` for today (the dashboard's figures);
-- with ``--workers N``, afterwards: the recompute as the nightly and a change of weights run it,
-  ``health_scan_task`` cut into slices for one Celery worker of N processes, timed from the start
-  to the last slice's tally, once on a usual night and once with every stored score forgotten
-  first. These runs commit, as the nightly does: the database is left scored as of today.
+- with ``--workers N``, afterwards (only this with ``--only-workers``): the recompute as the
+  nightly and a change of weights run it, ``health_scan_task`` cut into slices for one Celery
+  worker of N processes, timed from the start to the last slice's tally, once on a usual night and
+  once with every stored score forgotten first. These runs commit, as the nightly does: the
+  database is left scored as of today (and its customers vacuumed).
 
 Prints the load average before and after: the machine is shared, and the figures scale with it.
 """
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -50,12 +52,16 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0,
                         help="also time the recompute on a worker of this many processes (commits)")
+    parser.add_argument("--only-workers", action="store_true", help="time only the recompute on the worker")
+    parser.add_argument("--json", help="write the worker's figures to this file")
     args = parser.parse_args()
     if not Customer.objects.filter(external_id__startswith="BENCH-").exists():
         sys.exit("No bench data: run `manage.py seed_bench --customers N` on this database first.")
     load = os.getloadavg()
     print(f"{Customer.objects.count():,} customers on {connection.vendor}; load average "
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} CPUs)")
+    if args.only_workers:
+        return on_workers(args.workers or 2, json_path=args.json)
     with transaction.atomic():
         report = timed("steady scan (few changes)", lambda: health_scan())
         print(f"    {report.scored:,} scored, {report.snapshots:,} snapshots written")
@@ -75,13 +81,13 @@ def main():
         print(f"    {report.scored:,} scored, {report.snapshots:,} snapshots written")
         transaction.set_rollback(True)
     if args.workers:
-        on_workers(args.workers)
+        on_workers(args.workers, json_path=args.json)
     load = os.getloadavg()
     print(f"load average after {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
 
 
-def on_workers(processes):
+def on_workers(processes, json_path=None):
     """
     The recompute on a real worker of ``processes`` processes, as ``health_scan_task`` runs it
     (``health_scan_start`` queues the slices): a usual night, then a cold one.
@@ -89,6 +95,7 @@ def on_workers(processes):
     from retention.health.nightly import health_scan_start
     from retention.models import HealthScan
 
+    figures = {"processes": processes}
     log = tempfile.NamedTemporaryFile(prefix="bench-health-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "retention", "worker", "--pool=prefork",
@@ -106,13 +113,22 @@ def on_workers(processes):
             scan = health_scan_start()
             finished = HealthScan.objects.filter(pk=scan.pk, finished_at__isnull=False)
             wait(finished.exists, worker, log.name, 1800)
+            seconds = time.monotonic() - started
             scan.refresh_from_db()
-            print(f"  on {processes} worker processes, {label}: {time.monotonic() - started:.1f} s "
+            print(f"  on {processes} worker processes, {label}: {seconds:.1f} s "
                   f"({scan.slices} slices; {scan.scored:,} scored, {scan.snapshots:,} snapshots)",
                   flush=True)
+            figures["cold_seconds" if forget else "steady_seconds"] = round(seconds, 1)
+            figures.update(slices=scan.slices, scored=scan.scored)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+    # The cold run rewrote every customer's row: vacuumed, as autovacuum would, before the pages.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Customer._meta.db_table}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(figures))
+    return figures
 
 
 def wait(condition, worker, log, timeout):

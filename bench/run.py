@@ -15,7 +15,10 @@ For each size:
   from gunicorn on 127.0.0.1 (production settings, 2 workers × 4 threads, the Dockerfile's) for the
   median and the 95th percentile; the **SQL floor** is the page's median over its SQL time (1.0
   would be a page that is nothing but its queries);
-- **scans**: ``run_daily_jobs`` in a fresh process, rolled back (``bench/scan.py``);
+- **scans**: ``run_daily_jobs`` in a fresh process, rolled back (``bench/scan.py``), with the
+  health scan's share of it; then every health score recomputed on a worker of two processes as
+  the nightly task does it, a usual night and a cold one (``bench/health.py --only-workers``: it
+  commits, as the night does);
 - **the survey answer** (``--answers``): a campaign to every customer on a copy of the database,
   vacuumed, then 20 s of one-click answers from wrk (``bench/survey_answer_load.py``); the copy is
   dropped;
@@ -158,11 +161,23 @@ def measure_size(size, *, repeat, answers, imports=False, email=None):
     scan = subprocess.run([sys.executable, str(BENCH / "scan.py"), "--child", "steady"], cwd=ROOT, env=env,
                           check=True, capture_output=True, text=True)
     run["scan"] = json.loads(scan.stdout.strip().splitlines()[-1])
+    run["health"] = health_on_workers(env)
     run["answers"] = survey_answers(size, env) if answers else None
     run["imports"] = import_file(env) if imports else None
     run["email"] = programs_email(size, env, email) if email else None
     run["load_average_after"] = os.getloadavg()[0]
     return run
+
+
+def health_on_workers(env):
+    """
+    Every score recomputed as at night, on a worker of two processes, a usual night and then with
+    every stored score forgotten (``bench/health.py --only-workers``; it commits, as the night does).
+    """
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, str(BENCH / "health.py"), "--only-workers", "--workers", "2",
+                        "--json", out.name], cwd=ROOT, env=env, check=True, capture_output=True)
+        return json.load(open(out.name))
 
 
 def survey_answers(size, env):
@@ -307,9 +322,13 @@ def render(runs):
             first, last = by_size.get(sizes[0]), by_size.get(sizes[-1])
             cells.append(f"×{last['median_ms'] / first['median_ms']:.1f}" if first and last else "–")
         lines.append("| " + " | ".join(cells) + " |")
-    scans = ["", "| scan (`run_daily_jobs`, the usual day, rolled back) | " + " | ".join(
-        f"{run['customers']:,}: {run['scan']['seconds']:.1f} s, {run['scan']['peak_rss_mb']:.0f} MB"
-        for run in runs) + " |", "|---|" + "---:|" * len(runs)]
+    scans = ["", "| scan | " + " | ".join(f"{size:,}" for size in sizes) + " |",
+             "|---|" + "---:|" * len(runs),
+             "| `run_daily_jobs`, the usual day, rolled back: all / without the health scan | "
+             + " | ".join(_scan_cell(run["scan"]) for run in runs) + " |"]
+    if all(run.get("health") for run in runs):
+        scans.append("| every health score on a worker of 2 processes: a usual night / every score "
+                     "rewritten | " + " | ".join(_health_cell(run["health"]) for run in runs) + " |")
     answers = [f"- the one-click survey answer at {run['customers']:,} customers: "
                f"{run['answers']['requests_per_second']:.0f} requests/s, "
                f"p95 {run['answers'].get('p95', 0):.0f} ms" for run in runs if run.get("answers")]
@@ -321,6 +340,15 @@ def render(runs):
              + (f"; seeded in {run['seed_seconds']:.0f} s" if run["seed_seconds"] else "")
              for run in runs]
     return "\n".join(lines + scans + [""] + answers + about)
+
+
+def _scan_cell(scan):
+    without = scan["seconds"] - scan.get("health_seconds", 0)
+    return f"{scan['seconds']:.1f} s / {without:.1f} s, {scan['peak_rss_mb']:.0f} MB"
+
+
+def _health_cell(health):
+    return f"{health['steady_seconds']:.1f} s / {health['cold_seconds']:.1f} s ({health['slices']} slices)"
 
 
 def _imports_line(run):

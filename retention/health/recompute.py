@@ -6,7 +6,8 @@ Storing the health score: for one customer when something happens to it, for eve
   answer, complaint, promise or purchase is recorded (``receivers``).
 - ``health_scan()``: the same for every customer, in batches of ids: each batch's facts are read
   with one grouped query per source (``facts.facts_for``), assessed, and written with one UPDATE
-  and one INSERT of the snapshots that changed. Customers out of the program lose their score in
+  and one INSERT of the snapshots that changed. At night the workers run it in slices of ids side
+  by side (``nightly``); ``run_daily_jobs`` runs it here. Customers out of the program lose their score in
   one UPDATE; expired overrides are ended first. A row recomputed by an event while its batch was
   being read is not overwritten with the older reading.
 - ``health_sweep()``: each minute, the customers whose score is marked stale
