@@ -48,6 +48,7 @@ ANSWER_POINTS, ANSWER_CAP = 10, 20
 IGNORED_POINTS, IGNORED_CAP = 10, 30
 ALL_UNSUBSCRIBED_POINTS, SOME_UNSUBSCRIBED_POINTS = 40, 20
 TOP_REASONS = 5
+FACTOR_ORDER = {key: n for n, key in enumerate(FACTORS)}  # ties between reasons: in this order
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _ranked_reasons(factors, weights):
         for reason in factor.reasons:
             impact = (reason["points"] * weight * 10 // total) if total and factor.score is not None else 0
             ranked.append({**reason, "factor": key, "impact": impact / 10})
-    ranked.sort(key=lambda r: (-r["impact"], -r["points"], list(FACTORS).index(r["factor"])))
+    ranked.sort(key=lambda r: (-r["impact"], -r["points"], FACTOR_ORDER[r["factor"]]))
     costly = [reason for reason in ranked if reason["points"] > 0]
     return (costly or ranked)[:TOP_REASONS]
 
@@ -354,9 +355,15 @@ def _percent(part, whole):
     return round(100 * part / whole) if whole else None
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON as they are
+
+
 def _jsonable(value):
+    """``value`` with its dates and times as ISO strings: what JSON keeps (and the database returns)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN else _jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_jsonable(item) for item in value]
     if hasattr(value, "isoformat"):

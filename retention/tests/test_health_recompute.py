@@ -8,6 +8,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Contact, Customer
@@ -189,6 +191,16 @@ def test_the_scan_in_slices_for_the_workers_stores_the_same_and_the_last_slice_t
     assert (scan.scored, scan.cleared) == (9, 1)
     assert BookDay.objects.filter(date=TODAY).exists()
     assert HealthScan.objects.get() == scan
+
+
+def test_a_second_scan_writes_no_customer_whose_score_and_reasons_are_unchanged(varied_book):
+    health_scan()
+
+    with CaptureQueriesContext(connection) as captured:
+        report = health_scan()  # the same facts at the same moment: every stored reading compares equal
+
+    assert report.scored == 9 and report.snapshots == 0
+    assert not [q for q in captured if q["sql"].lstrip().startswith("UPDATE") and "health_score" in q["sql"]]
 
 
 def test_the_scan_clears_the_score_of_a_customer_who_left_the_program(varied_book):
