@@ -31,6 +31,7 @@ from django.utils import timezone
 from customers.events import EventType
 from customers.models import Customer, in_program_q
 
+from ..batching import cycle_collector_paused
 from ..models import HealthOverride, HealthSnapshot
 from ..webhooks.events import announce_many
 from .factors import HealthBand, assess
@@ -110,13 +111,14 @@ def _scan_batch(ids, *, weights, now, report, dry_run=False):
         # Cleared before the facts are read: a survey answer after this marks its customer again.
         Customer.objects.filter(pk__in=ids, health_stale=True).update(health_stale=False)
     read_at = timezone.now()
-    results = [(facts, assess(facts, weights)) for facts in facts_for(ids, now=now).values()]
-    for _, assessment in results:
-        report.scored += 1
-        report.bands[assessment.band] += 1
-    if not dry_run:
-        with transaction.atomic():
-            report.snapshots += _store(results, weights=weights, now=now, unless_after=read_at)
+    with cycle_collector_paused():
+        results = [(facts, assess(facts, weights)) for facts in facts_for(ids, now=now).values()]
+        for _, assessment in results:
+            report.scored += 1
+            report.bands[assessment.band] += 1
+        if not dry_run:
+            with transaction.atomic():
+                report.snapshots += _store(results, weights=weights, now=now, unless_after=read_at)
 
 
 def health_sweep(*, now=None, batch_size=BATCH_SIZE):
