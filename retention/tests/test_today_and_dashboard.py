@@ -59,6 +59,24 @@ def test_today_shows_birthdays_of_the_next_seven_days(client, alice, north):
     ]
 
 
+def test_birthdays_are_of_the_books_customers_in_the_program_only(client, alice, bob, north):
+    kept = CustomerFactory(team=north, owner=alice, name="Kept")
+    ContactFactory(customer=kept, name="Active", birthday_month=3, birthday_day=11)
+    ContactFactory(customer=CustomerFactory(team=north, owner=alice, status="inactive", name="Quiet"),
+                   name="Inactive", birthday_month=3, birthday_day=12)
+    for name, fields in {"Prospect": {"status": "prospect"}, "Churned": {"status": "churned"},
+                         "Archived": {"archived_at": datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)}}.items():
+        ContactFactory(customer=CustomerFactory(team=north, owner=alice, **fields), name=name,
+                       birthday_month=3, birthday_day=11)
+    ContactFactory(customer=CustomerFactory(team=north, owner=bob), name="Bob's", birthday_month=3, birthday_day=11)
+    client.force_login(alice)
+
+    birthdays = client.get("/today/").context["birthdays"]
+
+    assert [(c.name, c.customer.name) for c, _ in birthdays] == [("Active", "Kept"), ("Inactive", "Quiet")]
+    assert birthdays.total == 2
+
+
 def test_a_leap_day_birthday_is_greeted_on_28_february_in_other_years(client, alice, north, time_machine):
     time_machine.move_to(datetime.datetime(2027, 2, 25, 9, 0, tzinfo=datetime.UTC), tick=False)
     ContactFactory(
