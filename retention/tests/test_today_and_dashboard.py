@@ -64,11 +64,13 @@ def test_birthdays_are_of_the_books_customers_in_the_program_only(client, alice,
     ContactFactory(customer=kept, name="Active", birthday_month=3, birthday_day=11)
     ContactFactory(customer=CustomerFactory(team=north, owner=alice, status="inactive", name="Quiet"),
                    name="Inactive", birthday_month=3, birthday_day=12)
+    archived = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
     for name, fields in {"Prospect": {"status": "prospect"}, "Churned": {"status": "churned"},
-                         "Archived": {"archived_at": datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)}}.items():
+                         "Archived": {"archived_at": archived}}.items():
         ContactFactory(customer=CustomerFactory(team=north, owner=alice, **fields), name=name,
                        birthday_month=3, birthday_day=11)
-    ContactFactory(customer=CustomerFactory(team=north, owner=bob), name="Bob's", birthday_month=3, birthday_day=11)
+    ContactFactory(customer=CustomerFactory(team=north, owner=bob), name="Bob's",
+                   birthday_month=3, birthday_day=11)
     client.force_login(alice)
 
     birthdays = client.get("/today/").context["birthdays"]
