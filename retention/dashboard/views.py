@@ -37,12 +37,12 @@ def dashboard(request):
     """Customers at risk by value at risk, the figures of the period, coverage and cohorts."""
     scope = dashboard_scope(request.user, request.GET)
     at_risk = at_risk_page(scope, request.GET.get("page"))
+    every = request.GET.get("coverage") == "all"  # the whole coverage table: kept by the at-risk pages
     context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS,
-               "at_risk_total": at_risk_summary(scope)}
+               "at_risk_total": at_risk_summary(scope), "coverage_all": every}
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)
-    every = request.GET.get("coverage") == "all"
     coverage = figures["coverage_rows"] if every else figures["coverage_rows"][:COVERAGE_FIRST]
     context.update(figures, exports=EXPORTS, coverage_shown=coverage, coverage_first=COVERAGE_FIRST, charts={
         "bands": {

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 
@@ -154,6 +155,26 @@ def test_the_dashboard_shows_the_lowest_coverage_first_and_all_on_request(
     every = client.get("/dashboard/?coverage=all")
     assert [row["owner"] for row in every.context["coverage_shown"]] == [alice, charlie]
     assert "All 2 account managers, the lowest first" in every.content.decode()
+
+
+def test_the_at_risk_pages_keep_the_whole_coverage_table_when_it_is_shown(client, maria, north, alice,
+                                                                           monkeypatch):
+    monkeypatch.setattr("retention.dashboard.at_risk.PER_PAGE", 1)
+    for n in range(3):
+        CustomerFactory(team=north, owner=alice, health_band="at_risk", health_score=20 + n)
+    client.force_login(maria)
+
+    def links(url, page, **headers):
+        html = client.get(url, headers=headers).content.decode()
+        return re.findall(rf'(href|hx-get)="\?([^"#]*page={page}[^"#]*)', html)
+
+    first = links("/dashboard/?coverage=all", 2)
+    onward = links("/dashboard/?coverage=all&page=2&fragment=at-risk", 3, HX_Request="true")
+    plain = client.get("/dashboard/").content.decode()
+
+    assert {kind for kind, _ in first} == {kind for kind, _ in onward} == {"href", "hx-get"}
+    assert all("coverage=all" in url for _, url in first + onward)
+    assert "coverage=all&amp;fragment" not in plain and "page=2&amp;coverage" not in plain
 
 
 def test_the_dashboard_query_count_does_not_grow(
