@@ -37,9 +37,11 @@ def dashboard(request):
     """Customers at risk by value at risk, the figures of the period, coverage and cohorts."""
     scope = dashboard_scope(request.user, request.GET)
     at_risk = at_risk_page(scope, request.GET.get("page"))
-    every = request.GET.get("coverage") == "all"  # the whole coverage table: kept by the at-risk pages
+    every = request.GET.get("coverage") == "all"
     context = {"scope": scope, "at_risk": at_risk, "periods": PERIODS,
-               "at_risk_total": at_risk_summary(scope), "coverage_all": every}
+               "at_risk_total": at_risk_summary(scope),
+               # The at-risk list's pages keep the whole coverage table when it is shown.
+               "at_risk_query": scope.query(coverage="all" if every else "")}
     if request.htmx and request.GET.get("fragment") == "at-risk":
         return render(request, "retention/dashboard/_at_risk.html", context)
     figures = dashboard_figures(scope)

@@ -170,11 +170,11 @@ def test_the_at_risk_pages_keep_the_whole_coverage_table_when_it_is_shown(client
 
     first = links("/dashboard/?coverage=all", 2)
     onward = links("/dashboard/?coverage=all&page=2&fragment=at-risk", 3, HX_Request="true")
-    plain = client.get("/dashboard/").content.decode()
+    plain = links("/dashboard/", 2)
 
     assert {kind for kind, _ in first} == {kind for kind, _ in onward} == {"href", "hx-get"}
     assert all("coverage=all" in url for _, url in first + onward)
-    assert "coverage=all&amp;fragment" not in plain and "page=2&amp;coverage" not in plain
+    assert plain and not [url for _, url in plain if "coverage" in url]
 
 
 def test_the_dashboard_query_count_does_not_grow(
