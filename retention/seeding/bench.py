@@ -40,7 +40,7 @@ from .indexes import indexes_deferred
 from .people import DEMO_TEAMS, bench_users_ensure, demo_teams_ensure, demo_users_ensure
 from .surveys import bench_surveys_seed
 from .vacuum import analyze, compact_customers
-from .writers import IdAllocator, row_writer, write_behind
+from .writers import IdAllocator, row_writer, write_side_by_side
 
 BATCH_CUSTOMERS = 2_000
 CUSTOMERS_PER_BENCH_AM = 2_500
@@ -89,9 +89,12 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     book = BenchBook(seed=seed, users=users, teams=teams, bench_ams=bench_ams, tags=tags)
     writer = row_writer()
     ids = IdAllocator(ALLOCATED)
-    first_id = ids.next[Customer]
+    first_id = ids.take_many(Customer, customers - have)  # BENCH-n's id is first_id + n - have - 1
     starts = range(have + 1, customers + 1, batch_size)
-    batches = (book.batch(range(start, min(start + batch_size, customers + 1)), ids) for start in starts)
+
+    def batch(start):
+        numbers = range(start, min(start + batch_size, customers + 1))
+        return book.batch(numbers, ids, first_customer_id=first_id + start - have - 1)
 
     def progress():
         count = have + writer.counts.get(Customer, 0)
@@ -108,9 +111,12 @@ def bench_seed(*, customers, seed, password, batch_size=BATCH_CUSTOMERS, say=lam
     with indexes_deferred([Customer], say=say) if fresh_load else nullcontext():
         with indexes_deferred(others, say=say) if fresh_load else nullcontext():
             try:
-                write_behind(batches, writer, done=progress)
+                write_side_by_side(batch, starts, writer, ids=ids, done=progress)
             finally:  # past every id handed out, even if the load stopped: the app's inserts use them
                 ids.sync_sequences()
+            loaders = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+            say(f"  loaded in {time.monotonic() - started:.1f} s"
+                + (f", peak RSS of a loading process {loaders} MB" if loaders else ""))
         fresh = Customer.objects.filter(pk__range=(first_id, ids.last_used(Customer)))
         _derive(fresh, first_id=first_id, seed=seed, say=say)
         step = time.monotonic()

@@ -104,7 +104,7 @@ LAST_NAMES = ["Berg", "Carter", "Dubois", "Evans", "Fischer", "Ghani", "Hansen",
 # The tables a batch fills, in an order in which every row's references are written first.
 MODELS = [Customer, Customer.tags.through, Contact, Touchpoint, Touchpoint.contacts.through,
           Purchase, KeyDate, FollowUp, Promise, Complaint]
-# The tables whose ids a batch allocates itself.
+# The tables whose ids a batch allocates itself (the customers' are set aside for the whole run).
 ALLOCATED = [Customer, Contact, Touchpoint]
 
 
@@ -146,13 +146,17 @@ class BenchBook:
         values, cumulative = self.pick[what]
         return rng.choices(values, cum_weights=cumulative)[0]
 
-    def batch(self, numbers, ids):
-        """{model: [row, …]} for the customers ``numbers``, with ids taken from ``ids``."""
+    def batch(self, numbers, ids, first_customer_id):
+        """
+        {model: [row, …]} for the customers ``numbers``, whose ids follow ``first_customer_id``
+        in the same order (so they do not depend on which batch was made first), with the ids of
+        the other rows taken from ``ids``.
+        """
         tables = {model: [] for model in MODELS}
         batch_ids = []
-        for number in numbers:
+        for pk, number in enumerate(numbers, start=first_customer_id):
             rng = random.Random(self.seed * 1_000_003 + number)
-            customer = self.customer(rng, number, ids.take(Customer), batch_ids)
+            customer = self.customer(rng, number, pk, batch_ids)
             batch_ids.append(customer["id"])
             tables[Customer].append(customer)
             tables[Customer.tags.through] += [

@@ -177,7 +177,7 @@ def bench_surveys_seed(*, seed, customers_from, say=lambda line: None):
     )
     contacts = (
         Contact.objects.filter(customer_id__gte=customers_from, is_primary=True, email__gt="")
-        .order_by("pk")
+        .order_by("customer_id", "pk")  # the contacts' ids depend on which batch was written first
         .values_list("pk", "customer_id")
     )
     written = 0

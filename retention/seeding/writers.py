@@ -1,8 +1,8 @@
 """
 Writing many rows fast: explicit primary keys, so rows of one batch can point at each other
 before any is written, and one writer per database: ``COPY … FROM STDIN`` on PostgreSQL,
-``bulk_create`` elsewhere (SQLite, small loads only). ``write_behind`` writes batches on a second
-connection while the next is generated, so the database and Python work at the same time.
+``bulk_create`` elsewhere (SQLite, small loads only). ``write_side_by_side`` makes and writes
+batches in two processes at once, so both cores work and the database with them.
 
 Rows are dicts keyed by column (``attname``); keys a model does not have are dropped and missing
 columns get the field's default, so a writer keeps working when a model gains a field.
@@ -10,10 +10,10 @@ columns get the field's default, so a writer keeps working when a model gains a 
 
 import functools
 import io
-import queue
-import threading
+import multiprocessing
 
-from django.db import connection, transaction
+from django.apps import apps
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 
@@ -22,7 +22,13 @@ class IdAllocator:
     Explicit primary keys past the current maximum (and the sequence); the sequences are moved
     past them after each batch with ``sync_sequences``. Run on a quiet database: a concurrent
     insert could take an id handed out here.
+
+    After ``share()``, processes forked from this one take ids side by side: each reserves a block
+    at a time from counters in shared memory, so no two take the same id (the ids of a process's
+    last blocks that it did not use are skipped).
     """
+
+    BLOCK = 10_000
 
     def __init__(self, models):
         self.next = {}
@@ -35,23 +41,44 @@ class IdAllocator:
                     cursor.execute(f"SELECT last_value FROM {self._sequence(table)}")
                     current = max(current, cursor.fetchone()[0])
             self.next[model] = current + 1
+        self._shared = None  # {model: the first id no process has reserved}
+        self._block_end = {}
+
+    def share(self):
+        context = multiprocessing.get_context("fork")
+        self._shared = {model: context.Value("q", pk) for model, pk in self.next.items()}
+        self._block_end = dict.fromkeys(self.next, 0)
 
     def take(self, model):
         pk = self.next[model]
+        if self._shared is not None and pk >= self._block_end[model]:
+            reserved = self._shared[model]
+            with reserved.get_lock():
+                pk = reserved.value
+                reserved.value = pk + self.BLOCK
+            self._block_end[model] = pk + self.BLOCK
         self.next[model] = pk + 1
         return pk
 
+    def take_many(self, model, count):
+        """The first of ``count`` consecutive ids set aside for ``model`` (before ``share()``)."""
+        first = self.next[model]
+        self.next[model] = first + count
+        return first
+
     def last_used(self, model):
+        """The highest id handed out (or, once shared, reserved) for ``model``."""
+        if self._shared is not None:
+            return self._shared[model].value - 1
         return self.next[model] - 1
 
     def sync_sequences(self):
         if connection.vendor != "postgresql":
             return  # SQLite's AUTOINCREMENT follows the largest id inserted
         with connection.cursor() as cursor:
-            for model, pk in self.next.items():
-                if pk > 1:
-                    cursor.execute("SELECT setval(%s, %s)",
-                                   [self._sequence(model._meta.db_table), pk - 1])
+            for model in self.next:
+                if (pk := self.last_used(model)) > 0:
+                    cursor.execute("SELECT setval(%s, %s)", [self._sequence(model._meta.db_table), pk])
 
     @staticmethod
     @functools.cache
@@ -136,45 +163,51 @@ class BulkCreateWriter(RowWriter):
         )
 
 
-def write_behind(batches, writer, *, done=lambda: None):
+def write_side_by_side(make, keys, writer, *, ids, processes=2, done=lambda: None):
     """
-    Write each batch of ``batches`` (``{model: rows}``, in an order in which references come
-    first) in a transaction of its own, on a thread with its own connection, while the next batch
-    is generated; ``done()`` is called on that thread after each commit. At most one batch waits,
-    so memory stays that of two. Inline where the caller holds a transaction (tests): another
-    connection could not see its rows.
+    Make the batch of each of ``keys`` (``make(key)`` gives ``{model: rows}``, in an order in
+    which references come first; rows refer only to rows of their own batch or already written)
+    and write it in a transaction of its own; ``done()`` is called here after each commit.
+
+    On PostgreSQL, outside a transaction, ``processes`` forked processes do it side by side, each
+    with its own connection, taking their ids from ``ids`` (shared for them): making rows is Python
+    work, which one process does on one core at a time, while the database takes the rows of the
+    others. Each process holds one batch at a time, so memory stays that of a few batches. Inline
+    where the caller holds a transaction (tests: another connection could not see its rows) or
+    the database is not PostgreSQL.
     """
-    if connection.in_atomic_block:
-        for tables in batches:
-            _write_batch(writer, tables)
+    if connection.in_atomic_block or connection.vendor != "postgresql" or processes < 2:
+        for key in keys:
+            _write_batch(writer, make(key))
             done()
         return
-    waiting, failed = queue.Queue(maxsize=1), []
-
-    def drain():
-        try:
-            while (tables := waiting.get()) is not None:
-                _write_batch(writer, tables)
-                done()
-        except BaseException as error:  # handed to the generating thread, which raises it
-            failed.append(error)
-            while waiting.get() is not None:
-                pass
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=drain, name="write-behind")
-    thread.start()
+    ids.share()
+    global _MAKING
+    _MAKING = make, writer
+    connections.close_all()  # each process opens its own: a connection cannot be shared
+    context = multiprocessing.get_context("fork")
     try:
-        for tables in batches:
-            if failed:
-                break
-            waiting.put(tables)
+        with context.Pool(processes) as pool:
+            for counts in pool.imap_unordered(_make_and_write, keys):
+                for label, count in counts.items():
+                    model = apps.get_model(label)
+                    writer.counts[model] = writer.counts.get(model, 0) + count
+                done()
+            pool.close()
+            pool.join()
     finally:
-        waiting.put(None)
-        thread.join()
-    if failed:
-        raise failed[0]
+        _MAKING = None
+
+
+_MAKING = None  # (make, writer) of the load under way, for the forked processes
+
+
+def _make_and_write(key):
+    """In a forked process: one batch made and written; what it wrote, by model label."""
+    make, writer = _MAKING
+    tables = make(key)
+    _write_batch(writer, tables)
+    return {model._meta.label: len(rows) for model, rows in tables.items() if rows}
 
 
 def _write_batch(writer, tables):
