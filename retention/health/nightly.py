@@ -24,11 +24,12 @@ import datetime
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer
 
+from ..batching import id_slices
 from ..models import HealthScan
 from .recompute import ScanReport, health_scan_customers, overrides_expire
 
@@ -43,11 +44,7 @@ def health_scan_start(*, now=None, slice_ids=SLICE_IDS):
     now = now or timezone.now()
     with transaction.atomic():
         ended = overrides_expire(now=now)
-        bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
-        slices = [] if bounds["low"] is None else [
-            (low, min(low + slice_ids, bounds["high"] + 1))
-            for low in range(bounds["low"], bounds["high"] + 1, slice_ids)
-        ]
+        slices = id_slices(Customer.objects.all(), slice_ids)
         scan = HealthScan.objects.create(started_at=now, slices=len(slices), overrides_ended=ended)
         for low, high in slices:
             transaction.on_commit(partial(health_slice_task.delay, scan.pk, low, high))

@@ -4,33 +4,35 @@ seeding wrote), the scores from the real scan, a history of
 snapshots leading to them, and the books' tallies of past days, so the customer page's chart,
 the 30-day trends and the dashboard's comparisons have something to show on the first day.
 
-The scores themselves are never made up: ``health_scan`` computes them from the seeded rows. The
-history before today is: a walk back from each customer's score, a few changes over the months,
-written as the snapshots the scan would have written. The past tallies are then counted from
-those snapshots and the purchases by the real ``book_days_record``.
+The scores themselves are never made up: the scan computes them from the seeded rows, its slices
+of ids scored side by side as the workers score them at night. The history before today is: a
+walk back from each customer's score, a few changes over the months, written as the snapshots the
+scan would have written. The past tallies are then counted from those snapshots and the purchases
+by the real ``book_days_record``. Each step's parts run in processes side by side (``processes``).
 """
 
 import datetime
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from surveys.models import Response
 
+from ..batching import id_slices
 from ..health.factors import band_of
-from ..health.recompute import SAVE_DAYS, health_scan
+from ..health.recompute import SAVE_DAYS, ScanReport, health_scan_customers, overrides_expire
 from ..health.tally import book_days_record
 from ..health.weights import current_weights
 from ..models import HealthSnapshot
+from .processes import side_by_side
 from .vacuum import analyze
-from .writers import row_writer
+from .writers import row_writer, write_side_by_side
 
 HISTORY_DAYS = 400  # a year of tallies, and the periods before them
-BATCH = 5_000
+BATCH = 5_000  # customers whose history one process walks back at a time
+SLICE_IDS = 10_000  # customers one process scores at a time, as a worker's slice at night
 
 
 def health_seed(*, customers, seed, say=lambda line: None):
@@ -40,8 +42,8 @@ def health_seed(*, customers, seed, say=lambda line: None):
     """
     last_survey_fields_fill(customers=customers)
     step = time.monotonic()
-    report = health_scan(customers=customers)
-    say(f"  health scores: {report.scored:,} customers scored ({time.monotonic() - step:.1f} s)")
+    scored = health_scores(customers=customers)
+    say(f"  health scores: {scored:,} customers scored ({time.monotonic() - step:.1f} s)")
     step = time.monotonic()
     written = history_seed(customers=customers, seed=seed)
     analyze([HealthSnapshot])
@@ -53,6 +55,22 @@ def health_seed(*, customers, seed, say=lambda line: None):
     say(f"  book tallies of {len(days) + 1} days ({time.monotonic() - step:.1f} s)")
 
 
+def health_scores(*, customers):
+    """
+    The scan's scores of ``customers``: ``health_scan`` with its slices of ids scored side by side
+    in processes, as the workers score them at night. Returns how many customers were scored.
+    """
+    now = timezone.now()
+    overrides_expire(now=now)
+
+    def score(ids):
+        report = ScanReport()
+        health_scan_customers(customers.filter(pk__gte=ids[0], pk__lt=ids[1]), now=now, report=report)
+        return report.scored
+
+    return sum(side_by_side(score, id_slices(customers, SLICE_IDS)))
+
+
 def tally_days(today):
     """Past days to count: weekly for 13 weeks, monthly for a year, and the periods' starts."""
     days = {today - datetime.timedelta(days=7 * k) for k in range(1, 14)}
@@ -61,25 +79,13 @@ def tally_days(today):
     return sorted(days)
 
 
-def tally_past_days(days, workers=2):
+def tally_past_days(days):
     """
-    ``book_days_record`` for each of ``days``: the days are independent, so on PostgreSQL
-    ``workers`` connections count them side by side (each day is a few grouped queries that keep
-    one database core busy). In one transaction (tests), one after the other.
+    ``book_days_record`` for each of ``days``: the days are independent, so they are counted side
+    by side (each is a few grouped queries that keep one database core busy).
     """
-    if connection.in_atomic_block or connection.vendor != "postgresql":
-        for day in days:
-            book_days_record(on=day)
-        return
-
-    def record(day):
-        try:
-            book_days_record(on=day)
-        finally:
-            connection.close()  # this thread's own connection
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(record, days))
+    for _ in side_by_side(lambda day: book_days_record(on=day), days):
+        pass
 
 
 def last_survey_fields_fill(*, customers):
@@ -96,22 +102,23 @@ def history_seed(*, customers, seed, days=HISTORY_DAYS):
     """
     Snapshots before today for each scored customer: a walk back from today's score with a few
     changes in the last ``days`` and a first row ``days`` ago, each row's previous band and saves
-    as the scan records them.
+    as the scan records them. Slices of customers are walked side by side in processes.
     """
     weights = current_weights()
     today = timezone.localdate()
+    scored = customers.filter(health_score__isnull=False).order_by("pk")
+    # Today's rows, as the scan wrote them, become the walks' last changes.
+    HealthSnapshot.objects.filter(customer__in=customers).delete()
+
+    def walks(ids):
+        rows = []
+        for pk, score, band in scored.filter(pk__gte=ids[0], pk__lt=ids[1]).values_list(
+                "pk", "health_score", "health_band"):
+            rows.extend(_walk(random.Random(seed * 104_729 + pk), pk, score, band, today, days, weights))
+        return {HealthSnapshot: rows}
+
     writer = row_writer()
-    scored = (customers.filter(health_score__isnull=False).order_by("pk")
-              .values_list("pk", "health_score", "health_band"))
-    batch, ids = [], []
-    for pk, score, band in scored.iterator(chunk_size=BATCH):
-        rng = random.Random(seed * 104_729 + pk)
-        batch.extend(_walk(rng, pk, score, band, today, days, weights))
-        ids.append(pk)
-        if len(ids) >= BATCH:
-            _write_history(writer, ids, batch)
-            batch, ids = [], []
-    _write_history(writer, ids, batch)
+    write_side_by_side(walks, id_slices(scored, BATCH), writer)
     return writer.counts.get(HealthSnapshot, 0)
 
 
@@ -134,12 +141,3 @@ def _walk(rng, pk, score, band, today, days, weights):
                      "previous_band": previous, "saved": saved})
         previous = band_then
     return rows
-
-
-def _write_history(writer, ids, rows):
-    if not ids:
-        return
-    with transaction.atomic():
-        # Today's row, as the scan wrote it, becomes the walk's last change.
-        HealthSnapshot.objects.filter(customer_id__in=ids).delete()
-        writer.write(HealthSnapshot, rows)

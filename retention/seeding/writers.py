@@ -2,7 +2,7 @@
 Writing many rows fast: explicit primary keys, so rows of one batch can point at each other
 before any is written, and one writer per database: ``COPY … FROM STDIN`` on PostgreSQL,
 ``bulk_create`` elsewhere (SQLite, small loads only). ``write_side_by_side`` makes and writes
-batches in two processes at once, so both cores work and the database with them.
+batches in two processes at once (``processes``), so both cores work and the database with them.
 
 Rows are dicts keyed by column (``attname``); keys a model does not have are dropped and missing
 columns get the field's default, so a writer keeps working when a model gains a field.
@@ -13,8 +13,10 @@ import io
 import multiprocessing
 
 from django.apps import apps
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from .processes import forking, side_by_side
 
 
 class IdAllocator:
@@ -163,51 +165,30 @@ class BulkCreateWriter(RowWriter):
         )
 
 
-def write_side_by_side(make, keys, writer, *, ids, processes=2, done=lambda: None):
+def write_side_by_side(make, keys, writer, *, ids=None, done=lambda: None):
     """
     Make the batch of each of ``keys`` (``make(key)`` gives ``{model: rows}``, in an order in
     which references come first; rows refer only to rows of their own batch or already written)
-    and write it in a transaction of its own; ``done()`` is called here after each commit.
+    and write it in a transaction of its own; ``done()`` is called here after each commit, and
+    ``writer.counts`` adds up what every batch wrote.
 
-    On PostgreSQL, outside a transaction, ``processes`` forked processes do it side by side, each
-    with its own connection, taking their ids from ``ids`` (shared for them): making rows is Python
-    work, which one process does on one core at a time, while the database takes the rows of the
-    others. Each process holds one batch at a time, so memory stays that of a few batches. Inline
-    where the caller holds a transaction (tests: another connection could not see its rows) or
-    the database is not PostgreSQL.
+    Two processes do it side by side (``processes``), taking their ids from ``ids`` (shared for
+    them): making rows is Python work, one core's worth a process, while the database takes the
+    rows of the other. Each holds one batch at a time, so memory stays that of a few batches.
     """
-    if connection.in_atomic_block or connection.vendor != "postgresql" or processes < 2:
-        for key in keys:
-            _write_batch(writer, make(key))
-            done()
-        return
-    ids.share()
-    global _MAKING
-    _MAKING = make, writer
-    connections.close_all()  # each process opens its own: a connection cannot be shared
-    context = multiprocessing.get_context("fork")
-    try:
-        with context.Pool(processes) as pool:
-            for counts in pool.imap_unordered(_make_and_write, keys):
-                for label, count in counts.items():
-                    model = apps.get_model(label)
-                    writer.counts[model] = writer.counts.get(model, 0) + count
-                done()
-            pool.close()
-            pool.join()
-    finally:
-        _MAKING = None
+    if ids is not None and forking():
+        ids.share()
 
+    def make_and_write(key):
+        tables, counted = make(key), type(writer)()  # this batch's counts, to send back
+        _write_batch(counted, tables)
+        return {model._meta.label: count for model, count in counted.counts.items()}
 
-_MAKING = None  # (make, writer) of the load under way, for the forked processes
-
-
-def _make_and_write(key):
-    """In a forked process: one batch made and written; what it wrote, by model label."""
-    make, writer = _MAKING
-    tables = make(key)
-    _write_batch(writer, tables)
-    return {model._meta.label: len(rows) for model, rows in tables.items() if rows}
+    for counts in side_by_side(make_and_write, keys):
+        for label, count in counts.items():
+            model = apps.get_model(label)
+            writer.counts[model] = writer.counts.get(model, 0) + count
+        done()
 
 
 def _write_batch(writer, tables):

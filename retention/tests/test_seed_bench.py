@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.models import Contact, Customer, Purchase
+from retention.models import BookDay, HealthSnapshot
 from touchpoints.models import Complaint, ComplaintTarget, FollowUp, Promise, Touchpoint
 from touchpoints.services import complaint_target_hours
 
@@ -198,6 +199,13 @@ def test_a_load_outside_a_transaction_runs_in_two_processes_and_builds_every_ind
     assert ids == list(range(ids[0], ids[0] + 40))
     reported = {line.split()[0]: line for line in output.splitlines() if "/40 customers" in line}
     assert f"{Touchpoint.objects.count():,}" in reported["40/40"]
+    # The scores, their history and the past days' tallies, each counted in processes too.
+    in_program = bench().in_program()
+    assert in_program.exists() and not in_program.filter(health_score__isnull=True).exists()
+    assert HealthSnapshot.objects.filter(customer__in=in_program).values("customer").distinct().count() == (
+        in_program.count())
+    assert HealthSnapshot.objects.filter(date__lt=timezone.localdate()).exists()
+    assert BookDay.objects.values("date").distinct().count() > 20
     loaded = {model: model.objects.aggregate(Max("pk"))["pk__max"] for model in (Touchpoint, Contact)}
     touchpoint = Touchpoint.objects.create(customer=last, kind=Touchpoint.Kind.NOTE, summary="After the load",
                                            happened_at=timezone.now())
