@@ -1,5 +1,7 @@
 """The results: NPS arithmetic, who sees which answers, and a constant number of queries."""
 
+import re
+
 import pytest
 
 from customers.tests.factories import ContactFactory, CustomerFactory
@@ -146,3 +148,15 @@ def test_every_way_of_writing_an_answer_carries_the_customers_book(client, north
     response_record(invitation=recorded, score=2)
     assert set(Invitation.objects.values_list("team_id", "owner_id")) == {(north.pk, alice.pk)}
     assert list(Response.objects.values_list("team_id", "owner_id")) == [(north.pk, alice.pk)] * 2
+
+
+def test_the_team_tables_say_which_survey_each_score_and_count_belongs_to(client, north, alice, maria):
+    answered(north, alice, [10, 9, 6])
+    client.force_login(maria)
+    html = client.get("/surveys/").content.decode()
+    head = html[html.index("<thead>", html.index("By team")):]
+    head = head[:head.index("</thead>")]
+    groups = re.findall(r'scope="colgroup" colspan="2"[^>]*>([^<]+)</th>', head)
+    columns = re.findall(r'<th scope="col" class="text-end[^"]*">([^<]+)</th>', head)
+    assert groups == ["NPS", "CSAT"]
+    assert columns == ["Score", "Answers", "Satisfied", "Answers"]
