@@ -6,6 +6,8 @@ Demo and benchmark data: what ``seed_demo`` and ``seed_bench`` write, and how.
 - ``demo``: the 300-customer demo book, built in memory and written with a few bulk inserts;
 - ``bench_book`` and ``bench``: the benchmark book, generated in batches and streamed;
 - ``writers``: explicit id allocation and the bulk writers (COPY on PostgreSQL, ``bulk_create``);
+- ``processes``: work cut into parts and done by two forked processes side by side;
+- ``indexes``: a fresh load's secondary indexes and foreign keys set aside and built once;
 - ``derived``: what the services and the daily scan derive from rows written in bulk, done by
   calling them set-based;
 - ``vacuum``: statistics and compaction after a bulk load.

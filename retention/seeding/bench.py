@@ -3,13 +3,14 @@ Seeding the benchmark: the demo people, ``bench-am-NNN`` account managers (one p
 customers) and N ``BENCH-`` customers from ``bench_book``, written fast and kept flat in memory.
 
 How it stays fast and flat: rows are generated in batches of customers and streamed, never held
-for the whole run. Each batch goes in with the fastest writer the database has (``writers``),
-with explicit ids so rows can point at each other within a batch, in one transaction, written on
-a second connection while the next batch is generated (``write_behind``). A fresh load goes into
-tables without their secondary indexes and foreign keys, built once at the end (``indexes``). Then the
-denormalised fields of the new customers are computed set-based by the services' own queries
-(``derived``), the tables analysed and the customer table compacted (``vacuum``), and the real
-check-in scan opens the follow-ups for the customers due.
+for the whole run. Two processes make and write batches side by side (``writers.write_side_by_side``),
+each batch with the fastest writer the database has, with explicit ids so rows can point at each
+other within a batch (BENCH-n's id follows from n; the others' are taken in blocks), in one
+transaction. A fresh load goes into tables without their secondary indexes and foreign keys,
+built once (``indexes``): the other tables' after the load, the customers' at the very end, after
+every pass that writes them: the denormalised fields computed set-based by the services' own
+queries (``derived``), the real check-in scan, the surveys and the health scores
+(``health``); the customer table is compacted before its indexes are built (``vacuum``).
 
 A larger N later *tops up*: only the missing numbers are added (who referred whom, chosen within
 a batch, and the ids may differ from a single run). Asking for no more customers than exist adds

@@ -12,7 +12,7 @@ import multiprocessing
 
 from django.db import connection, connections
 
-PROCESSES = 2  # the bench machine's cores
+PROCESSES = 2  # on a 2-core machine: Python on both cores, PostgreSQL working while they wait on it
 
 
 def side_by_side(work, parts, *, processes=PROCESSES):
