@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from .access import managed_members
@@ -45,6 +46,9 @@ def reassign_candidates(user):
 
 # Past this many rows (page 20 of the list), a search is one query again: see customer_search.
 SPLIT_SEARCH_MAX_ROWS = 1_001
+# How a search finds the customers whose contacts hold the term: see customer_search.
+HEAD = 2_000  # the first customers of the list, where a common term is found
+FEW_CONTACTS = 2_000  # a rarer term held by at most this many is searched among their customers
 
 
 def customer_search(*, user, params, today=None, rows=None):
@@ -68,25 +72,54 @@ def customer_search(*, user, params, today=None, rows=None):
     (each planned on its own, with its own index), and the QuerySet returned is of those ids: its
     first ``rows`` rows are exactly those of the single OR, in the same order (both halves' first
     ``rows`` hold the union's first ``rows``), the database doing the ordering.
+
+    The contacts' half is where the planner guesses worst: how many contacts hold a term is
+    estimated from a sample of a hundred values, so a rare term one of them happens to hold is
+    thought a hundred times commoner than it is, and a common one none of them holds a hundred
+    times rarer. Either way the wrong plan costs 0.5–0.9 s at a million customers instead of
+    40–80 ms. So that half is found in steps whose cost is bounded whatever the estimate
+    (``_contacts_half``).
     """
     today = today or timezone.localdate()
     order = SORTS.get(params.get("sort", "name"), SORTS["name"])
     customers = _customers_filtered(user=user, params=params, today=today)
     query = params.get("q", "").strip()
     if query:
-        matching_contacts = Contact.objects.filter(customer=OuterRef("pk")).filter(
+        matching_contacts = Contact.objects.filter(
             Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
         )
         by_customer = Q(name__icontains=query) | Q(external_id=query)
-        by_contact = Exists(matching_contacts)
         if rows is not None and rows <= SPLIT_SEARCH_MAX_ROWS:
-            ids = set()
-            for condition in (by_customer, by_contact):
-                ids.update(customers.filter(condition).order_by(*order).values_list("pk", flat=True)[:rows])
+            ids = set(customers.filter(by_customer).order_by(*order).values_list("pk", flat=True)[:rows])
+            ids.update(_contacts_half(customers, matching_contacts, order, rows))
             customers = customers.filter(pk__in=sorted(ids))
         else:
+            by_contact = Exists(matching_contacts.filter(customer=OuterRef("pk")))
             customers = customers.filter(by_customer | by_contact)
     return customers.order_by(*order)
+
+
+def _contacts_half(customers, matching_contacts, order, rows):
+    """
+    The ids of the first ``rows`` of ``customers`` in ``order`` one of whose contacts is among
+    ``matching_contacts``, found without trusting the planner's estimate of how many hold the
+    term (see ``customer_search``): first among the first ``HEAD`` customers of the list, which
+    a common term fills; then, for a rarer one, among the customers of its holders, read first
+    if they are at most ``FEW_CONTACTS``; else by walking the whole list.
+    """
+    first_holder = matching_contacts.filter(customer=OuterRef("pk")).order_by().values("pk")[:1]
+    holds = IsNull(Subquery(first_holder), False)  # scalar: tested customer by customer, in order
+    head = customers.order_by(*order).values("pk")[:max(HEAD, rows)]
+    found = list(customers.filter(pk__in=head).filter(holds).order_by(*order)
+                 .values_list("pk", flat=True)[:rows])
+    if len(found) >= rows:
+        return found
+    holders = list(matching_contacts.order_by().values_list("customer_id", flat=True)[:FEW_CONTACTS + 1])
+    if len(holders) <= FEW_CONTACTS:
+        among = customers.filter(pk__in=sorted(set(holders)))
+    else:
+        among = customers.filter(holds)
+    return among.order_by(*order).values_list("pk", flat=True)[:rows]
 
 
 def _customers_filtered(*, user, params, today):

@@ -268,3 +268,25 @@ def test_later_pages_keep_the_order_and_the_related_rows(client, alice, north, d
     assert all(c.owner == alice for c in page) and page.has_next and page.has_previous
     last = client.get("/customers/?page=3").context["page"]
     assert len(last) == 20 and not last.has_next
+
+
+@pytest.mark.parametrize(("head", "few"), [
+    (2_000, 2_000),  # the first customers of the list hold the page's matches
+    (1, 2_000),  # they do not: the holders' customers, looked up by id
+    (1, 0),  # more holders than that: the walk through the whole list
+])
+def test_the_contacts_half_finds_the_same_rows_by_every_route(
+    alice, maria, searchable, monkeypatch, head, few
+):
+    from customers import selectors
+
+    for user in (alice, maria):
+        for sort in ("name", "-last_contact", "value"):
+            params = QueryDict(f"q=ber&sort={sort}")
+            everything = [c.pk for c in customer_search(user=user, params=params)]  # the single OR
+            monkeypatch.setattr(selectors, "HEAD", head)
+            monkeypatch.setattr(selectors, "FEW_CONTACTS", few)
+            for rows in (3, 12, 51):
+                found = customer_search(user=user, params=params, rows=rows)
+                assert [c.pk for c in found][:rows] == everything[:rows]
+            monkeypatch.undo()
